@@ -1,0 +1,32 @@
+"""Exceptions raised by the hopfield_cli library.
+
+Every error a user can cause derives from :class:`HopfieldError`, so a caller
+(the command line, or a script) can catch one class and show its message.
+Messages name the file or parameter and the offending value.
+"""
+
+from __future__ import annotations
+
+
+class HopfieldError(Exception):
+    """Base class for every error caused by bad input or bad data."""
+
+
+class InvalidParameterError(HopfieldError, ValueError):
+    """A parameter has a value outside its documented domain."""
+
+
+class ImageReadError(HopfieldError):
+    """An input file could not be read as an image or pattern stack."""
+
+
+class ModelFileError(HopfieldError):
+    """A model file is missing, malformed or from an unsupported version."""
+
+
+class NoInputError(HopfieldError):
+    """The inputs named by the user contain nothing usable."""
+
+
+class LearningError(HopfieldError):
+    """A learning rule cannot store the given patterns."""

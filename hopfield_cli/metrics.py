@@ -1,0 +1,107 @@
+"""Measures of recall quality: overlap, Hamming distance, nearest memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hopfield_cli._validate import as_patterns, as_states
+
+STORED = "stored"
+INVERTED = "inverted"
+SPURIOUS = "spurious"
+
+
+def overlap(states: Any, patterns: Any) -> NDArray[np.float64]:
+    """Overlaps ``m = xi . s / N`` of each state with each pattern.
+
+    Parameters
+    ----------
+    states : array_like of shape (N,) or (B, N)
+    patterns : array_like of shape (P, N)
+
+    Returns
+    -------
+    ndarray of shape (B, P), float64
+        Values in [-1, 1]; unknown (0) entries count as half agreement.
+    """
+    x = as_patterns(patterns)
+    s = as_states("states", states, x.shape[1])
+    return np.asarray((s.astype(np.float64) @ x.T.astype(np.float64)) / x.shape[1])
+
+
+def hamming(a: Any, b: Any) -> NDArray[np.int64]:
+    """Number of differing entries between matching rows of ``a`` and ``b``.
+
+    Parameters
+    ----------
+    a, b : array_like of shape (N,) or (B, N)
+        Broadcast against each other row by row.
+
+    Returns
+    -------
+    ndarray of shape (B,), int64
+    """
+    left = as_states("a", a)
+    right = as_states("b", b, left.shape[1])
+    return np.count_nonzero(left != right, axis=1).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Match:
+    """Closest stored pattern to a state.
+
+    Attributes
+    ----------
+    index : int
+        Row of the nearest pattern (largest ``|overlap|``).
+    overlap : float
+        Signed overlap with that pattern.
+    hamming : int
+        Differing bits between the state and that pattern.
+    verdict : str
+        ``"stored"`` (equal to the pattern), ``"inverted"`` (equal to its
+        negation, also a fixed point of symmetric rules) or ``"spurious"``.
+    """
+
+    index: int
+    overlap: float
+    hamming: int
+    verdict: str
+
+    @property
+    def exact(self) -> bool:
+        """True when the state equals the nearest pattern bit for bit."""
+        return self.verdict == STORED
+
+
+def nearest(states: Any, patterns: Any) -> list[Match]:
+    """Nearest stored pattern of each state, with a verdict.
+
+    Parameters
+    ----------
+    states : array_like of shape (N,) or (B, N)
+    patterns : array_like of shape (P, N)
+
+    Returns
+    -------
+    list of Match
+    """
+    x = as_patterns(patterns)
+    s = as_states("states", states, x.shape[1])
+    m = overlap(s, x)
+    best = np.argmax(np.abs(m), axis=1)
+    matches = []
+    for row, index in zip(s, best, strict=True):
+        distance = int(np.count_nonzero(row != x[index]))
+        if distance == 0:
+            verdict = STORED
+        elif np.array_equal(row, -x[index]):
+            verdict = INVERTED
+        else:
+            verdict = SPURIOUS
+        matches.append(Match(int(index), float(m[len(matches), index]), distance, verdict))
+    return matches

@@ -1,0 +1,374 @@
+"""Network engines: local fields and energies without an N x N matrix.
+
+Two families cover every learning rule:
+
+* :class:`QuadraticNetwork` -- the classic energy ``E = -1/2 s.W.s + theta.s``
+  with ``W = scale * (U.T @ M @ U - diag(d))``: a K x N factor matrix ``U``, a
+  small K x K coupling ``M`` and the diagonal ``d`` removed so that ``W`` has a
+  zero diagonal.  Hebbian, pseudo-inverse and Storkey weights all have this
+  form, so a field costs O(K N) instead of O(N^2).
+* :class:`DenseNetwork` -- dense associative memory, ``E = -sum F(xi.s)`` with
+  a polynomial or exponential ``F``; it needs only the P x N patterns.
+
+In both, the *field* of neuron ``i`` is half the energy gained by setting it to
+-1 rather than +1, so the deterministic rule is ``s_i = +1 if h_i >= 0`` and
+Glauber dynamics use ``P(s_i = +1) = 1 / (1 + exp(-2 h_i / T))``.
+
+The private ``_start`` / ``_gather`` / ``_prefix_fields`` / ``_apply`` methods
+let asynchronous dynamics process a block of neurons in visiting order with
+vectorised arithmetic while staying exactly sequential (see ``dynamics``).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hopfield_cli._validate import as_states
+from hopfield_cli.errors import InvalidParameterError
+
+FloatArray = NDArray[np.floating[Any]]
+
+# Largest integer that float32 represents exactly.
+_FLOAT32_EXACT = 2**24
+# Bound on the temporary (batch x neurons) arrays built at once, in elements.
+_BLOCK_ELEMENTS = 1 << 22
+
+
+def _exclusive_cumsum(increments: FloatArray) -> FloatArray:
+    """Cumulative sum along axis 0 that excludes each row's own increment."""
+    out = np.cumsum(increments, axis=0)
+    out -= increments
+    return out
+
+
+def _rows_per_block(width: int) -> int:
+    return max(1, _BLOCK_ELEMENTS // max(1, width))
+
+
+class Network(ABC):
+    """Common interface of every network engine.
+
+    Attributes
+    ----------
+    n_neurons : int
+        Number of neurons N.
+    threshold : ndarray of shape (N,)
+        Per-neuron threshold theta, in field units.
+    """
+
+    n_neurons: int
+    threshold: NDArray[np.float64]
+
+    def fields(self, states: Any) -> NDArray[np.float64]:
+        """Local fields of a state or batch of states.
+
+        Parameters
+        ----------
+        states : array_like of shape (N,) or (B, N)
+            Values -1, +1, or 0 for unknown (an unknown neuron casts no vote).
+
+        Returns
+        -------
+        ndarray of shape (B, N), float64
+            ``h[b, i]``: neuron ``i`` prefers +1 when ``h >= 0``.
+        """
+        batch = as_states("states", states, self.n_neurons)
+        out = np.empty(batch.shape, dtype=np.float64)
+        step = _rows_per_block(self.n_neurons * self._block_width())
+        for start in range(0, batch.shape[0], step):
+            out[start : start + step] = self._batch_fields(batch[start : start + step])
+        return out
+
+    def energy(self, states: Any) -> NDArray[np.float64]:
+        """Energy of a state or batch of states.
+
+        Parameters
+        ----------
+        states : array_like of shape (N,) or (B, N)
+
+        Returns
+        -------
+        ndarray of shape (B,), float64
+        """
+        batch = as_states("states", states, self.n_neurons)
+        out = np.empty(batch.shape[0], dtype=np.float64)
+        step = _rows_per_block(self.n_neurons)
+        for start in range(0, batch.shape[0], step):
+            out[start : start + step] = self._batch_energy(batch[start : start + step])
+        return out
+
+    def _block_width(self) -> int:
+        return 1
+
+    @abstractmethod
+    def _batch_fields(self, states: NDArray[np.int8]) -> NDArray[np.float64]: ...
+
+    @abstractmethod
+    def _batch_energy(self, states: NDArray[np.int8]) -> NDArray[np.float64]: ...
+
+    # Incremental interface for exact block-sequential asynchronous updates.
+    @abstractmethod
+    def _start(self, state: NDArray[np.int8]) -> FloatArray:
+        """Summary of ``state`` from which any field can be computed."""
+
+    @abstractmethod
+    def _gather(self, idx: NDArray[np.intp]) -> tuple[FloatArray, ...]:
+        """Per-neuron rows needed for the neurons ``idx``."""
+
+    @abstractmethod
+    def _prefix_fields(
+        self,
+        cache: FloatArray,
+        idx: NDArray[np.intp],
+        rows: tuple[FloatArray, ...],
+        current: NDArray[np.int8],
+        delta: NDArray[np.int8] | None,
+    ) -> NDArray[np.float64]:
+        """Fields of neurons ``idx`` visited in order.
+
+        The field of position ``t`` is computed as if the changes ``delta`` of
+        positions before ``t`` had already been applied; ``current`` holds the
+        states of ``idx`` before the block.
+        """
+
+    @abstractmethod
+    def _apply(self, cache: FloatArray, rows: tuple[FloatArray, ...], delta: NDArray[np.int8]) -> None:
+        """Update ``cache`` in place for the state changes ``delta``."""
+
+
+class QuadraticNetwork(Network):
+    """Pairwise network with low-rank weights ``scale * (U.T M U - diag(d))``.
+
+    Parameters
+    ----------
+    factors : array_like of shape (K, N)
+        Factor matrix ``U`` (for Hebbian storage, the patterns themselves).
+    coupling : array_like of shape (K, K)
+        Symmetric matrix ``M``.
+    self_coupling : array_like of shape (N,)
+        ``diag(U.T M U)``, removed so that the weights have a zero diagonal.
+    threshold : array_like of shape (N,) or float, optional
+        Threshold theta in field units.
+    scale : float, optional
+        Positive factor applied to the weights.  Keeping ``U``, ``M`` and ``d``
+        integer-valued (Hebbian) makes fields exact, so ties break the same
+        way in every update mode.
+    """
+
+    def __init__(
+        self,
+        factors: Any,
+        coupling: Any,
+        self_coupling: Any,
+        threshold: Any = 0.0,
+        scale: float = 1.0,
+    ) -> None:
+        u = np.asarray(factors, dtype=np.float64)
+        m = np.asarray(coupling, dtype=np.float64)
+        d = np.asarray(self_coupling, dtype=np.float64)
+        if u.ndim != 2 or u.shape[1] == 0:
+            raise InvalidParameterError(f"factors must have shape (K, N), got {u.shape}")
+        k, n = u.shape
+        if m.shape != (k, k):
+            raise InvalidParameterError(f"coupling must have shape ({k}, {k}), got {m.shape}")
+        if d.shape != (n,):
+            raise InvalidParameterError(f"self_coupling must have shape ({n},), got {d.shape}")
+        if not scale > 0:
+            raise InvalidParameterError(f"scale must be > 0, got {scale}")
+        self.n_neurons = n
+        self.scale = float(scale)
+        self.threshold = np.broadcast_to(np.asarray(threshold, dtype=np.float64), (n,)).copy()
+        dtype = np.float32 if self._float32_exact(u, m, d) else np.float64
+        self.dtype = np.dtype(dtype)
+        self._ut: FloatArray = np.ascontiguousarray(u.T, dtype=dtype)  # (N, K)
+        self._mut: FloatArray = np.ascontiguousarray((m @ u).T, dtype=dtype)  # (N, K), rows of (M U).T
+        self._m: FloatArray = m.astype(dtype)
+        self._d: FloatArray = d.astype(dtype)
+
+    @staticmethod
+    def _float32_exact(u: FloatArray, m: FloatArray, d: FloatArray) -> bool:
+        """True when every intermediate is an integer below 2**24."""
+        if not all(np.array_equal(a, np.round(a)) for a in (u, m, d)):
+            return False
+        n = u.shape[1]
+        umax = float(np.abs(u).max(initial=0.0))
+        projection = n * umax  # bound on |U s|
+        coupled = projection * float(np.abs(m).sum(axis=1).max(initial=0.0))  # |M U s|
+        field = coupled * float(np.abs(u).sum(axis=0).max(initial=0.0)) + float(np.abs(d).max(initial=0.0))
+        return bool(max(projection, coupled, field) < _FLOAT32_EXACT)
+
+    @property
+    def rank(self) -> int:
+        """Number K of factor rows."""
+        return int(self._ut.shape[1])
+
+    def weights(self) -> NDArray[np.float64]:
+        """The dense N x N weight matrix (for inspection of small networks only)."""
+        u = self._ut.astype(np.float64)
+        w = (u @ self._m.astype(np.float64)) @ u.T
+        np.fill_diagonal(w, 0.0)
+        return np.asarray(self.scale * w, dtype=np.float64)
+
+    def _block_width(self) -> int:
+        return 2
+
+    def _batch_fields(self, states: NDArray[np.int8]) -> NDArray[np.float64]:
+        s = states.astype(self.dtype)
+        coupled = (s @ self._ut) @ self._m  # (B, K)
+        h = coupled @ self._ut.T
+        h -= s * self._d
+        out = h.astype(np.float64)
+        out *= self.scale
+        out -= self.threshold
+        return out
+
+    def _batch_energy(self, states: NDArray[np.int8]) -> NDArray[np.float64]:
+        s = states.astype(self.dtype)
+        proj = (s @ self._ut).astype(np.float64)
+        quad = np.einsum("bk,bk->b", proj, proj @ self._m.astype(np.float64))
+        quad -= (s * s).astype(np.float64) @ self._d.astype(np.float64)
+        return np.asarray(-0.5 * self.scale * quad + states.astype(np.float64) @ self.threshold)
+
+    def _start(self, state: NDArray[np.int8]) -> FloatArray:
+        return np.asarray((state.astype(self.dtype) @ self._ut) @ self._m)
+
+    def _gather(self, idx: NDArray[np.intp]) -> tuple[FloatArray, ...]:
+        theta: FloatArray = self.threshold[idx]
+        return self._ut[idx], self._mut[idx], self._d[idx], theta
+
+    def _prefix_fields(
+        self,
+        cache: FloatArray,
+        idx: NDArray[np.intp],
+        rows: tuple[FloatArray, ...],
+        current: NDArray[np.int8],
+        delta: NDArray[np.int8] | None,
+    ) -> NDArray[np.float64]:
+        u_rows, mu_rows, d_rows, theta = rows
+        if delta is None or not delta.any():
+            h = u_rows @ cache
+        else:
+            coupled = cache + _exclusive_cumsum(mu_rows * delta[:, np.newaxis].astype(self.dtype))
+            h = np.einsum("bk,bk->b", u_rows, coupled)
+        h -= d_rows * current
+        out = h.astype(np.float64)
+        out *= self.scale
+        out -= theta
+        return out
+
+    def _apply(self, cache: FloatArray, rows: tuple[FloatArray, ...], delta: NDArray[np.int8]) -> None:
+        cache += delta.astype(self.dtype) @ rows[1]
+
+
+class DenseNetwork(Network):
+    """Dense associative memory ``E = -sum_mu F(xi_mu . s)`` (Krotov & Hopfield 2016).
+
+    Parameters
+    ----------
+    patterns : ndarray of shape (P, N), int8
+        Stored patterns (-1/+1).
+    kind : {"polynomial", "exponential"}
+        ``polynomial``: ``F(x) = x**degree / N**(degree - 1)`` (fields of order 1).
+        ``exponential``: the log-sum-exp energy ``E = -log(sum exp(beta xi.s)) / beta``,
+        a monotone transform of ``-sum exp(beta xi.s)`` that never overflows.
+    degree : int, optional
+        Polynomial degree n (>= 2).
+    beta : float, optional
+        Inverse temperature of the exponential rule, applied to raw overlaps ``xi.s``.
+    threshold : array_like of shape (N,) or float, optional
+    """
+
+    def __init__(
+        self,
+        patterns: NDArray[np.int8],
+        kind: str,
+        *,
+        degree: int = 3,
+        beta: float = 1.0,
+        threshold: Any = 0.0,
+    ) -> None:
+        if kind not in ("polynomial", "exponential"):
+            raise InvalidParameterError(f"kind must be polynomial or exponential, got {kind!r}")
+        if kind == "polynomial" and (isinstance(degree, bool) or int(degree) != degree or degree < 2):
+            raise InvalidParameterError(f"degree must be an integer >= 2, got {degree!r}")
+        if kind == "exponential" and not (np.isfinite(beta) and beta > 0):
+            raise InvalidParameterError(f"beta must be a finite number > 0, got {beta!r}")
+        p, n = patterns.shape
+        self.kind = kind
+        self.degree = int(degree)
+        self.beta = float(beta)
+        self.n_neurons = n
+        self.threshold = np.broadcast_to(np.asarray(threshold, dtype=np.float64), (n,)).copy()
+        self._xt = np.ascontiguousarray(patterns.T, dtype=np.float64)  # (N, P)
+
+    def _block_width(self) -> int:
+        return 2 * int(self._xt.shape[1])
+
+    def _interaction(self, a: FloatArray, xi: FloatArray) -> NDArray[np.float64]:
+        """Field from overlaps ``a`` that exclude the neuron, pattern bits ``xi``.
+
+        Both arrays have shape (rows, P); the result has shape (rows,).
+        """
+        if self.kind == "polynomial":
+            n = float(self.n_neurons)
+            up = ((a + xi) / n) ** self.degree
+            down = ((a - xi) / n) ** self.degree
+            return np.asarray(0.5 * n * (up - down).sum(axis=1))
+        beta = self.beta
+        return np.asarray((_logsumexp(beta * (a + xi)) - _logsumexp(beta * (a - xi))) / (2 * beta))
+
+    def _batch_fields(self, states: NDArray[np.int8]) -> NDArray[np.float64]:
+        out = np.empty(states.shape, dtype=np.float64)
+        step = _rows_per_block(self._xt.shape[1])
+        for b, state in enumerate(states.astype(np.float64)):
+            overlaps = state @ self._xt
+            for start in range(0, self.n_neurons, step):
+                xi = self._xt[start : start + step]
+                a = overlaps - xi * state[start : start + step, np.newaxis]
+                out[b, start : start + step] = self._interaction(a, xi)
+        out -= self.threshold
+        return out
+
+    def _batch_energy(self, states: NDArray[np.int8]) -> NDArray[np.float64]:
+        s = states.astype(np.float64)
+        overlaps = s @ self._xt  # (B, P)
+        if self.kind == "polynomial":
+            n = float(self.n_neurons)
+            inter = -n * ((overlaps / n) ** self.degree).sum(axis=1)
+        else:
+            inter = -_logsumexp(self.beta * overlaps) / self.beta
+        return np.asarray(inter + s @ self.threshold)
+
+    def _start(self, state: NDArray[np.int8]) -> FloatArray:
+        return np.asarray(state.astype(np.float64) @ self._xt)
+
+    def _gather(self, idx: NDArray[np.intp]) -> tuple[FloatArray, ...]:
+        return self._xt[idx], self.threshold[idx]
+
+    def _prefix_fields(
+        self,
+        cache: FloatArray,
+        idx: NDArray[np.intp],
+        rows: tuple[FloatArray, ...],
+        current: NDArray[np.int8],
+        delta: NDArray[np.int8] | None,
+    ) -> NDArray[np.float64]:
+        xi, theta = rows
+        overlaps = np.broadcast_to(cache, xi.shape)
+        if delta is not None and delta.any():
+            overlaps = cache + _exclusive_cumsum(xi * delta[:, np.newaxis])
+        a = overlaps - xi * current[:, np.newaxis]
+        return self._interaction(a, xi) - theta
+
+    def _apply(self, cache: FloatArray, rows: tuple[FloatArray, ...], delta: NDArray[np.int8]) -> None:
+        cache += delta.astype(np.float64) @ rows[0]
+
+
+def _logsumexp(z: FloatArray) -> NDArray[np.float64]:
+    """Stable ``log(sum(exp(z)))`` over the last axis."""
+    top = z.max(axis=-1, keepdims=True)
+    return np.asarray(np.log(np.exp(z - top).sum(axis=-1)) + top[..., 0])
