@@ -1,0 +1,6 @@
+"""Benchmarks for hopfield-cli: ratios against baselines measured in the same run.
+
+Run ``python -m benchmarks`` (everything), ``python -m benchmarks --quick``
+(a smoke run of a few seconds) or ``python -m benchmarks --only SECTION``.
+Nothing here asserts on timings; the tables only say whether a goal was met.
+"""
