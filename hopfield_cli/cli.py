@@ -1,0 +1,623 @@
+"""The ``hopfield`` command line: a thin shell over the library.
+
+Only this module talks to the user.  Tables and progress go to stderr (so
+stdout stays clean for ``--json``); library errors become one ``Error:`` line
+and exit code 1, bad options exit 2 (Click's usage errors) and Ctrl-C exits
+130.  NumPy, Pillow and Rich are imported inside the commands, so that
+``hopfield --help`` starts as fast as Typer itself.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+from hopfield_cli import __version__
+from hopfield_cli.errors import HopfieldError, InvalidParameterError
+from hopfield_cli.options import (
+    DEFAULT_BINARIZE,
+    DEFAULT_MAX_PIXELS,
+    DEFAULT_SIZE,
+    parse_binarize,
+    parse_size,
+)
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from hopfield_cli.dynamics import RecallResult
+    from hopfield_cli.images import GrayImage
+    from hopfield_cli.model import Model
+
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
+
+app = typer.Typer(
+    name="hopfield",
+    help="Hopfield-network associative memory for images: store, damage and recall pictures.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Rule(str, Enum):
+    """Learning rules (kept in step with ``hopfield_cli.rules.RULES``)."""
+
+    hebbian = "hebbian"
+
+
+class Update(str, Enum):
+    """Update modes (kept in step with ``hopfield_cli.dynamics.UPDATES``)."""
+
+    sync = "sync"
+    async_ = "async"
+    stochastic = "stochastic"
+
+
+class Kind(str, Enum):
+    """Corruption kinds (kept in step with ``hopfield_cli.corruption.KINDS``)."""
+
+    flip = "flip"
+    erase = "erase"
+    occlude = "occlude"
+    half = "half"
+
+
+class Fill(str, Enum):
+    """Fill of occluded or blanked pixels."""
+
+    black = "black"
+    white = "white"
+    unknown = "unknown"
+
+
+class Side(str, Enum):
+    """Side blanked by ``--kind half``."""
+
+    top = "top"
+    bottom = "bottom"
+    left = "left"
+    right = "right"
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _handle_errors(command: F) -> F:
+    """Map library errors to ``Error: ...`` + exit 1, and Ctrl-C to exit 130."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (HopfieldError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+            typer.echo(f"Error: {_one_line(exc)}", err=True)
+            raise typer.Exit(EXIT_ERROR) from None
+        except OSError as exc:
+            name = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            typer.echo(f"Error: {name}{exc.strerror or exc}", err=True)
+            raise typer.Exit(EXIT_ERROR) from None
+        except MemoryError:
+            typer.echo("Error: out of memory; try a smaller --size or fewer images", err=True)
+            raise typer.Exit(EXIT_ERROR) from None
+        except KeyboardInterrupt:
+            typer.echo("Interrupted.", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"hopfield-cli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = False,
+) -> None:
+    """Hopfield-network associative memory for images.
+
+    Exit codes: 0 success, 1 bad data (unreadable image, bad model file),
+    2 bad option, 130 interrupted.
+    """
+
+
+# ---------------------------------------------------------------- option checks
+
+
+def _size_option(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            parse_size(value)
+        except InvalidParameterError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return value
+
+
+def _binarize_option(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            return parse_binarize(value)
+        except InvalidParameterError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return value
+
+
+def _fraction_option(value: float) -> float:
+    if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+        raise typer.BadParameter(f"must be between 0 and 1, got {value}")
+    return value
+
+
+def _nonnegative_option(value: float) -> float:
+    if not (math.isfinite(value) and value >= 0.0):
+        raise typer.BadParameter(f"must be a finite number >= 0, got {value}")
+    return value
+
+
+def _seed_option(value: int | None) -> int | None:
+    if value is not None and value < 0:
+        raise typer.BadParameter(f"must be >= 0, got {value}")
+    return value
+
+
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No tables or progress bars on stderr.")]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print machine-readable JSON (one object per line) on stdout.")
+]
+SeedOption = Annotated[
+    int | None,
+    typer.Option(callback=_seed_option, help="Seed of the random generator: same seed, same output bytes."),
+]
+MaxPixelsOption = Annotated[
+    int,
+    typer.Option(
+        min=1, help="Refuse images with more pixels than this, before decoding them (decompression bombs)."
+    ),
+]
+
+
+# ---------------------------------------------------------------- shared helpers
+
+
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+@contextmanager
+def _progress(description: str, total: int, quiet: bool) -> Iterator[Callable[[int], None]]:
+    """A Rich progress bar on stderr; yields a callback that advances it."""
+    if quiet or total < 2:
+        yield lambda _n: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=_console(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def _read_inputs(
+    inputs: Sequence[Path], *, max_pixels: int, limit: int | None, quiet: bool, what: str
+) -> list[GrayImage]:
+    from hopfield_cli.images import find_inputs, read_source
+
+    sources, skipped = find_inputs(inputs)
+    if skipped and not quiet:
+        names = ", ".join(p.name for p in skipped[:5]) + (" ..." if len(skipped) > 5 else "")
+        typer.echo(f"Note: skipped {len(skipped)} file(s) that are not images: {names}", err=True)
+    images: list[GrayImage] = []
+    with _progress(f"Reading {what}", len(sources), quiet) as advance:
+        for source in sources:
+            remaining = None if limit is None else limit - len(images)
+            images.extend(read_source(source, max_pixels=max_pixels, limit=remaining))
+            advance(1)
+            if limit is not None and len(images) >= limit:
+                break
+    names = [image.name for image in images]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise HopfieldError(
+            f"inputs share the name(s) {', '.join(duplicates[:5])}; rename them to keep outputs apart"
+        )
+    return images
+
+
+def _output_paths(output: Path, names: Sequence[str], suffix: str = ".png") -> list[Path]:
+    """One input writes the file ``output``; several write ``output/NAME.png``."""
+    if len(names) == 1 and not output.is_dir():
+        return [output]
+    if output.exists() and not output.is_dir():
+        raise HopfieldError(f"{output}: exists and is not a folder; several inputs need a folder for -o")
+    return [output / f"{name}{suffix}" for name in names]
+
+
+def _emit_json(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj) + "\n")
+
+
+# ---------------------------------------------------------------- train
+
+
+@app.command()
+@_handle_errors
+def train(
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(help="Image files and/or folders (also .npy/.npz stacks and MNIST IDX files)."),
+    ],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Model file to write (.npz).")] = None,
+    size: Annotated[
+        str | None,
+        typer.Option(callback=_size_option, help=f"Image size N or WxH (default {DEFAULT_SIZE})."),
+    ] = None,
+    binarize: Annotated[
+        str | None,
+        typer.Option(
+            callback=_binarize_option,
+            help=f"Binarization: mean, otsu, dither or a level 0-255 (default {DEFAULT_BINARIZE}).",
+        ),
+    ] = None,
+    rule: Annotated[Rule | None, typer.Option(help="Learning rule (default hebbian).")] = None,
+    centered: Annotated[
+        bool, typer.Option("--centered", help="Hebbian: centre patterns by their mean activity.")
+    ] = False,
+    threshold: Annotated[float, typer.Option(help="Extra threshold added to every neuron.")] = 0.0,
+    append: Annotated[
+        Path | None,
+        typer.Option(
+            help="Add the inputs to this existing model (its settings are kept); -o defaults to it."
+        ),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Store only the first K images.")] = None,
+    max_pixels: MaxPixelsOption = DEFAULT_MAX_PIXELS,
+    quiet: QuietOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Store images as memories and save the network as an .npz model."""
+    if not math.isfinite(threshold):
+        raise typer.BadParameter(f"must be finite, got {threshold}", param_hint="--threshold")
+    target = output if output is not None else append
+    if target is None:
+        raise typer.BadParameter("give the model file to write", param_hint="--output")
+    _refuse_overwriting_inputs(target, inputs)
+
+    from hopfield_cli.images import to_pattern
+    from hopfield_cli.model import Model
+    from hopfield_cli.persistence import load_model, save_model
+
+    base = load_model(append) if append is not None else None
+    if base is not None:
+        _check_same(base.shape, parse_size(size) if size else None, "--size")
+        _check_same(base.binarize, binarize, "--binarize")
+        _check_same(base.rule, rule.value if rule else None, "--rule")
+    images = _read_inputs(inputs, max_pixels=max_pixels, limit=limit, quiet=quiet, what="images")
+
+    import numpy as np
+
+    shape = base.shape if base is not None else parse_size(size or DEFAULT_SIZE)
+    method = base.binarize if base is not None else (binarize or DEFAULT_BINARIZE)
+    patterns = np.stack([to_pattern(image, shape, method, use_known=False) for image in images])
+    names = [image.name for image in images]
+    if base is not None:
+        model = base.append(patterns, names)
+    else:
+        model = Model(
+            patterns=patterns,
+            names=tuple(names),
+            shape=shape,
+            binarize=method,
+            rule=(rule or Rule.hebbian).value,
+            centered=centered,
+            threshold=threshold,
+        )
+    model.network()  # fail here, before writing, if the rule cannot store them
+    save_model(model, target)
+    summary = _train_summary(model, target)
+    if as_json:
+        _emit_json(summary)
+    if not quiet:
+        _print_train_summary(summary)
+
+
+def _refuse_overwriting_inputs(target: Path, inputs: Sequence[Path]) -> None:
+    resolved = target.resolve()
+    for item in inputs:
+        if item.resolve() == resolved:
+            raise typer.BadParameter(
+                f"{target} is also an input; refusing to overwrite it", param_hint="--output"
+            )
+
+
+def _check_same(stored: object, requested: object, option: str) -> None:
+    if requested is not None and requested != stored:
+        raise typer.BadParameter(
+            f"the model being appended to uses {stored!r}; got {requested!r}", param_hint=option
+        )
+
+
+def _train_summary(model: Model, path: Path) -> dict[str, Any]:
+    import numpy as np
+
+    from hopfield_cli.metrics import overlap
+
+    n, p = model.n_neurons, model.n_patterns
+    summary: dict[str, Any] = {
+        "model": str(path),
+        "patterns": p,
+        "neurons": n,
+        "shape": list(model.shape),
+        "rule": model.rule,
+        "load": p / n,
+        "capacity_estimate": 0.138 * n,
+        "max_overlap": None,
+        "max_overlap_pair": None,
+        "warnings": [],
+    }
+    if p > 1:
+        m = np.abs(overlap(model.patterns, model.patterns))
+        np.fill_diagonal(m, -1.0)
+        i, j = np.unravel_index(int(np.argmax(m)), m.shape)
+        summary["max_overlap"] = float(m[i, j])
+        summary["max_overlap_pair"] = [model.names[i], model.names[j]]
+    warnings: list[str] = summary["warnings"]
+    if p > 0.138 * n:
+        warnings.append(f"{p} patterns exceed the Hebbian capacity estimate 0.138 N = {0.138 * n:.0f}")
+    if summary["max_overlap"] is not None and summary["max_overlap"] > 0.5:
+        a, b = summary["max_overlap_pair"]
+        warnings.append(
+            f"{a} and {b} overlap by {summary['max_overlap']:.2f}; correlated memories may merge on recall"
+        )
+    return summary
+
+
+def _print_train_summary(summary: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"Stored in {summary['model']}", show_header=False)
+    table.add_row("patterns", str(summary["patterns"]))
+    table.add_row("neurons", f"{summary['neurons']} ({summary['shape'][1]}x{summary['shape'][0]})")
+    table.add_row("rule", summary["rule"])
+    table.add_row("load P/N", f"{summary['load']:.4f} (Hebbian estimate 0.138)")
+    if summary["max_overlap"] is not None:
+        a, b = summary["max_overlap_pair"]
+        table.add_row("largest overlap", f"{summary['max_overlap']:.3f} ({a}, {b})")
+    console = _console()
+    console.print(table)
+    for warning in summary["warnings"]:
+        console.print(f"[yellow]Warning:[/yellow] {warning}")
+
+
+# ---------------------------------------------------------------- corrupt
+
+
+@app.command()
+@_handle_errors
+def corrupt(
+    inputs: Annotated[list[Path], typer.Argument(help="Images (files and/or folders) to damage.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Output PNG for one input, or folder for several.")
+    ],
+    noise: Annotated[
+        float,
+        typer.Option(
+            callback=_fraction_option, help="Fraction of pixels damaged, 0 to 1 (0 writes the clean image)."
+        ),
+    ] = 0.3,
+    kind: Annotated[
+        Kind,
+        typer.Option(
+            help="flip: invert pixels; erase: mark them unknown; occlude: cover a block; half: blank a side."
+        ),
+    ] = Kind.flip,
+    size: Annotated[
+        str, typer.Option(callback=_size_option, help="Image size N or WxH (use the model's size).")
+    ] = DEFAULT_SIZE,
+    binarize: Annotated[
+        str,
+        typer.Option(callback=_binarize_option, help="Binarization: mean, otsu, dither or a level 0-255."),
+    ] = DEFAULT_BINARIZE,
+    fill: Annotated[Fill, typer.Option(help="Colour of occluded or blanked pixels.")] = Fill.black,
+    side: Annotated[Side, typer.Option(help="Side blanked by --kind half.")] = Side.bottom,
+    per_pixel: Annotated[
+        bool,
+        typer.Option(
+            "--per-pixel", help="Damage each pixel with probability --noise instead of an exact count."
+        ),
+    ] = False,
+    seed: SeedOption = None,
+    max_pixels: MaxPixelsOption = DEFAULT_MAX_PIXELS,
+    quiet: QuietOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Binarize images and damage them, writing PNG cues (unknown pixels are transparent)."""
+    from hopfield_cli._validate import as_rng
+    from hopfield_cli.corruption import corrupt as damage
+    from hopfield_cli.images import pattern_to_image, save_png, to_pattern
+
+    images = _read_inputs(inputs, max_pixels=max_pixels, limit=None, quiet=quiet, what="images")
+    targets = _output_paths(output, [image.name for image in images])
+    shape = parse_size(size)
+    rng = as_rng(seed)
+    for image, target in zip(images, targets, strict=True):
+        clean = to_pattern(image, shape, binarize)
+        damaged = damage(
+            clean, shape, kind.value, noise, rng, per_pixel=per_pixel, fill=fill.value, side=side.value
+        )
+        save_png(pattern_to_image(damaged, shape), target)
+        if as_json:
+            _emit_json(
+                {
+                    "input": image.name,
+                    "output": str(target),
+                    "kind": kind.value,
+                    "noise": noise,
+                    "changed": int((damaged != clean).sum()),
+                    "unknown": int((damaged == 0).sum()),
+                }
+            )
+    if not quiet and not as_json:
+        typer.echo(f"Wrote {len(targets)} cue(s) to {output}", err=True)
+
+
+# ---------------------------------------------------------------- recall
+
+
+@app.command()
+@_handle_errors
+def recall(
+    model_path: Annotated[
+        Path, typer.Argument(metavar="MODEL", help="Model file written by 'hopfield train'.")
+    ],
+    inputs: Annotated[list[Path], typer.Argument(help="Cue images (files and/or folders).")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Output PNG for one input, or folder for several.")
+    ],
+    update: Annotated[
+        Update,
+        typer.Option(help="sync: all neurons at once; async: one at a time; stochastic: annealed Glauber."),
+    ] = Update.sync,
+    max_iter: Annotated[int, typer.Option(min=1, help="Most steps (sync) or sweeps (async) per cue.")] = 100,
+    temperature: Annotated[
+        float, typer.Option(callback=_nonnegative_option, help="Start temperature of --update stochastic.")
+    ] = 0.5,
+    anneal: Annotated[
+        int, typer.Option(min=1, help="Sweeps over which --update stochastic cools to zero.")
+    ] = 10,
+    seed: SeedOption = None,
+    montage: Annotated[
+        Path | None, typer.Option(help="Also write a PNG sheet: cue | recalled | nearest stored.")
+    ] = None,
+    max_pixels: MaxPixelsOption = DEFAULT_MAX_PIXELS,
+    quiet: QuietOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Recall stored memories from damaged cues and write the reconstructions as PNG."""
+    from hopfield_cli.persistence import load_model
+
+    model = load_model(model_path)
+    images = _read_inputs(inputs, max_pixels=max_pixels, limit=None, quiet=quiet, what="cues")
+    targets = _output_paths(output, [image.name for image in images])
+
+    import numpy as np
+
+    from hopfield_cli.dynamics import recall as run_dynamics
+    from hopfield_cli.images import montage as make_montage
+    from hopfield_cli.images import pattern_to_image, save_png, to_pattern
+    from hopfield_cli.metrics import nearest
+
+    cues = np.stack([to_pattern(image, model.shape, model.binarize) for image in images])
+    network = model.network()
+    with _progress("Recalling", len(images), quiet) as advance:
+        results = run_dynamics(
+            network,
+            cues,
+            update=update.value,
+            max_iter=max_iter,
+            temperature=temperature,
+            anneal=anneal,
+            rng=seed,
+            progress=advance,
+        )
+    states = np.stack([r.state for r in results])
+    matches = nearest(states, model.patterns)
+    for state, target in zip(states, targets, strict=True):
+        save_png(pattern_to_image(state, model.shape), target)
+    if montage is not None:
+        rows = [
+            [cue, state, model.patterns[m.index]] for cue, state, m in zip(cues, states, matches, strict=True)
+        ]
+        save_png(make_montage(rows, model.shape), montage)
+    records = [
+        _recall_record(image.name, target, model, result, match)
+        for image, target, result, match in zip(images, targets, results, matches, strict=True)
+    ]
+    if as_json:
+        for record in records:
+            _emit_json(record)
+    if not quiet:
+        _print_recall(records, results)
+
+
+def _recall_record(name: str, target: Path, model: Model, result: RecallResult, match: Any) -> dict[str, Any]:
+    return {
+        "input": name,
+        "output": str(target),
+        "nearest": model.names[match.index],
+        "overlap": match.overlap,
+        "hamming": match.hamming,
+        "exact": match.exact,
+        "verdict": match.verdict,
+        "iterations": result.iterations,
+        "converged": result.converged,
+        "status": result.status,
+        "energy": float(result.energies[-1]),
+        "energies": [float(e) for e in result.energies],
+    }
+
+
+def _print_recall(records: list[dict[str, Any]], results: list[RecallResult]) -> None:
+    from rich.table import Table
+
+    console = _console()
+    if len(records) <= 3:
+        for record, result in zip(records, results, strict=True):
+            table = Table(title=f"Energy per iteration: {record['input']}")
+            table.add_column("iteration", justify="right")
+            table.add_column("energy", justify="right")
+            table.add_column("changed", justify="right")
+            table.add_row("0 (cue)", f"{result.energies[0]:.4f}", "")
+            for k, (energy, changed) in enumerate(zip(result.energies[1:], result.changes, strict=True), 1):
+                table.add_row(str(k), f"{energy:.4f}", str(int(changed)))
+            console.print(table)
+    summary = Table(title="Recall")
+    for column in ("input", "nearest", "overlap", "hamming", "verdict", "iterations", "status", "energy"):
+        summary.add_column(
+            column, justify="left" if column in ("input", "nearest", "verdict", "status") else "right"
+        )
+    for record in records:
+        style = "green" if record["exact"] else "yellow"
+        summary.add_row(
+            record["input"],
+            record["nearest"],
+            f"{record['overlap']:.4f}",
+            str(record["hamming"]),
+            f"[{style}]{record['verdict']}[/{style}]",
+            str(record["iterations"]),
+            record["status"],
+        )
+    console.print(summary)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

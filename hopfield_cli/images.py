@@ -1,0 +1,488 @@
+"""Image and pattern-stack I/O: files -> grayscale arrays -> +/-1 patterns -> PNG.
+
+Inputs may be any Pillow-readable image, ``.npy``/``.npz`` stacks of images,
+or MNIST-format IDX files (optionally gzipped).  Folders contribute the files
+they contain; files of no known type are reported back as skipped.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hopfield_cli._atomic import atomic_path
+from hopfield_cli._validate import as_states, check_positive_int
+from hopfield_cli.errors import ImageReadError, InvalidParameterError, NoInputError
+from hopfield_cli.options import DEFAULT_BINARIZE, DEFAULT_MAX_PIXELS, parse_binarize
+
+ARRAY_SUFFIXES = (".npy", ".npz")
+_IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_IMAGE_SUFFIXES = (
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".bmp",
+    ".gif",
+    ".tif",
+    ".tiff",
+    ".webp",
+    ".pgm",
+    ".ppm",
+    ".pbm",
+    ".pnm",
+    ".ico",
+)
+_GRAY_UNKNOWN = 128
+
+
+@dataclass(frozen=True)
+class GrayImage:
+    """One input image as floating-point gray levels.
+
+    Attributes
+    ----------
+    name : str
+        Name used for outputs and stored memories (the file stem, plus an
+        index for stacks).
+    pixels : ndarray of shape (H, W), float32
+        Gray levels in [0, 255]; transparent pixels are composited on white.
+    known : ndarray of shape (H, W), bool, or None
+        False where the image marks a pixel unknown (alpha below 128, or 0 in
+        a -1/0/+1 array).  None when every pixel is known.
+    """
+
+    name: str
+    pixels: NDArray[np.float32]
+    known: NDArray[np.bool_] | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """An input file and how to read it (``"image"``, ``"array"`` or ``"idx"``)."""
+
+    path: Path
+    kind: str
+
+
+def find_inputs(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Source], list[Path]]:
+    """Expand files and folders into readable sources.
+
+    Parameters
+    ----------
+    paths : iterable of path-like
+        Files and/or folders; folders are read one level deep, in name order,
+        hidden files excluded.
+
+    Returns
+    -------
+    sources : list of Source
+    skipped : list of Path
+        Files inside folders that are of no known type.
+
+    Raises
+    ------
+    FileNotFoundError
+        If a path does not exist.
+    NoInputError
+        If nothing readable was found.
+    """
+    sources: list[Source] = []
+    skipped: list[Path] = []
+    named = [Path(p) for p in paths]
+    if not named:
+        raise NoInputError("no input files or folders given")
+    for path in named:
+        if path.is_dir():
+            for child in sorted(path.iterdir()):
+                if child.name.startswith(".") or not child.is_file():
+                    continue
+                kind = _kind(child)
+                if kind is None:
+                    skipped.append(child)
+                else:
+                    sources.append(Source(child, kind))
+        elif path.is_file():
+            sources.append(Source(path, _kind(path) or "image"))
+        elif path.exists():
+            raise ImageReadError(f"{path}: not a regular file or folder")
+        else:
+            raise FileNotFoundError(f"{path}: no such file or folder")
+    if not sources:
+        where = ", ".join(str(p) for p in named)
+        raise NoInputError(f"{where}: no images found")
+    return sources, skipped
+
+
+def _kind(path: Path) -> str | None:
+    suffix = path.suffix.lower()
+    if suffix in _IMAGE_SUFFIXES:
+        return "image"
+    if suffix in ARRAY_SUFFIXES:
+        return "array"
+    if _looks_like_idx(path):
+        return "idx"
+    return None
+
+
+def _looks_like_idx(path: Path) -> bool:
+    try:
+        with _open_maybe_gzip(path) as handle:
+            head = handle.read(4)
+    except (OSError, EOFError):
+        return False
+    return len(head) == 4 and head[:2] == b"\0\0" and head[2] in _IDX_DTYPES and 1 <= head[3] <= 4
+
+
+def _open_maybe_gzip(path: Path) -> Any:
+    with open(path, "rb") as raw:
+        magic = raw.read(2)
+    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+
+
+def read_source(
+    source: Source, *, max_pixels: int = DEFAULT_MAX_PIXELS, limit: int | None = None
+) -> list[GrayImage]:
+    """Read every image in ``source`` (at most ``limit`` of them).
+
+    Raises
+    ------
+    ImageReadError
+        If the file is empty, truncated, of the wrong type, too large or holds
+        values that are not images.  The message starts with the file name.
+    """
+    check_positive_int("max_pixels", max_pixels)
+    if limit is not None:
+        check_positive_int("limit", limit)
+    path = source.path
+    try:
+        if path.stat().st_size == 0:
+            raise ImageReadError(f"{path}: file is empty")
+        if source.kind == "array":
+            return _read_array_file(path, max_pixels, limit)
+        if source.kind == "idx":
+            return _read_idx(path, max_pixels, limit)
+        return [_read_image(path, max_pixels)]
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(f"{path}: no such file") from exc
+    except (OSError, EOFError) as exc:
+        raise ImageReadError(f"{path}: cannot read file ({exc.__class__.__name__}: {exc})") from exc
+
+
+def load_images(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    limit: int | None = None,
+) -> list[GrayImage]:
+    """Read all images named by ``paths`` (files and folders), in order.
+
+    See :func:`find_inputs` and :func:`read_source`.
+    """
+    sources, _ = find_inputs(paths)
+    images: list[GrayImage] = []
+    for source in sources:
+        remaining = None if limit is None else limit - len(images)
+        images.extend(read_source(source, max_pixels=max_pixels, limit=remaining))
+        if limit is not None and len(images) >= limit:
+            break
+    return images
+
+
+def _read_image(path: Path, max_pixels: int) -> GrayImage:
+    from PIL import Image, UnidentifiedImageError
+
+    with warnings.catch_warnings():
+        # We enforce our own pixel limit below, before decoding.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        saved_limit = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = None
+        try:
+            with Image.open(path) as im:
+                width, height = im.size
+                if width * height > max_pixels:
+                    raise ImageReadError(
+                        f"{path}: image is {width}x{height} = {width * height} pixels, over the limit of "
+                        f"{max_pixels} (raise it with --max-pixels)"
+                    )
+                im.load()
+                return _gray_image(path.stem, im)
+        except UnidentifiedImageError as exc:
+            raise ImageReadError(f"{path}: not a readable image") from exc
+        except (SyntaxError, ValueError) as exc:  # Pillow reports some corrupt headers so
+            raise ImageReadError(f"{path}: corrupt image ({exc})") from exc
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved_limit
+
+
+def _gray_image(name: str, im: Any) -> GrayImage:
+    if im.mode in ("I", "F") or im.mode.startswith("I;"):
+        gray = _stretch(np.asarray(im, dtype=np.float64))
+        return GrayImage(name, gray)
+    has_alpha = "A" in im.getbands() or "transparency" in im.info
+    if not has_alpha:
+        return GrayImage(name, np.asarray(im.convert("L"), dtype=np.float32))
+    rgba = np.asarray(im.convert("RGBA"), dtype=np.float32)
+    lum = np.asarray(im.convert("RGBA").convert("L"), dtype=np.float32)
+    alpha = rgba[..., 3] / 255.0
+    pixels = (lum * alpha + 255.0 * (1.0 - alpha)).astype(np.float32)
+    known = rgba[..., 3] >= 128
+    return GrayImage(name, pixels, None if known.all() else known)
+
+
+def _stretch(values: NDArray[Any]) -> NDArray[np.float32]:
+    """Map arbitrary finite values linearly onto [0, 255]."""
+    low, high = float(values.min()), float(values.max())
+    if high == low:
+        return np.full(values.shape, 255.0 if high > 0 else 0.0, dtype=np.float32)
+    return ((values - low) * (255.0 / (high - low))).astype(np.float32)
+
+
+def _read_array_file(path: Path, max_pixels: int, limit: int | None) -> list[GrayImage]:
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        raise ImageReadError(f"{path}: not a numeric .npy/.npz array file ({exc})") from exc
+    if isinstance(loaded, np.lib.npyio.NpzFile):
+        with loaded:
+            arrays = [(f"{path.stem}-{key}", loaded[key]) for key in loaded.files]
+    else:
+        arrays = [(path.stem, loaded)]
+    if not arrays:
+        raise ImageReadError(f"{path}: archive holds no arrays")
+    images: list[GrayImage] = []
+    for name, array in arrays:
+        images.extend(_images_from_array(path, name, array, max_pixels))
+        if limit is not None and len(images) >= limit:
+            return images[:limit]
+    return images
+
+
+def _images_from_array(path: Path, name: str, array: NDArray[Any], max_pixels: int) -> list[GrayImage]:
+    if array.ndim == 2:
+        stack, names = array[np.newaxis], [name]
+    elif array.ndim == 3:
+        width = len(str(len(array) - 1))
+        stack, names = array, [f"{name}-{k:0{width}d}" for k in range(len(array))]
+    else:
+        raise ImageReadError(f"{path}: array {name!r} has shape {array.shape}; expected (H, W) or (K, H, W)")
+    if stack.shape[0] == 0 or stack.shape[1] == 0 or stack.shape[2] == 0:
+        raise ImageReadError(f"{path}: array {name!r} is empty (shape {array.shape})")
+    if stack.shape[1] * stack.shape[2] > max_pixels:
+        raise ImageReadError(
+            f"{path}: images of {stack.shape[2]}x{stack.shape[1]} exceed {max_pixels} pixels"
+        )
+    if stack.dtype == np.bool_:
+        stack = stack.astype(np.int8)
+    if not (np.issubdtype(stack.dtype, np.integer) or np.issubdtype(stack.dtype, np.floating)):
+        raise ImageReadError(f"{path}: array {name!r} has dtype {stack.dtype}; expected numbers")
+    if not np.all(np.isfinite(stack)):
+        raise ImageReadError(f"{path}: array {name!r} contains NaN or infinite values")
+    values = np.unique(stack)
+    known: NDArray[np.bool_] | None = None
+    if set(values.tolist()) <= {-1, 0, 1}:
+        if -1 in values:
+            # A pattern stack: -1/+1, with 0 marking unknown pixels.
+            known = stack != 0
+            pixels = np.where(stack > 0, 255.0, 0.0)
+        else:
+            pixels = stack * 255.0
+    elif values.min() >= 0 and values.max() <= 255 and np.issubdtype(stack.dtype, np.integer):
+        pixels = stack.astype(np.float64)
+    elif values.min() >= 0 and values.max() <= 1:
+        pixels = stack * 255.0
+    else:
+        pixels = np.stack([_stretch(image) for image in stack])
+    return [
+        GrayImage(n, pixels[k].astype(np.float32), None if known is None or known[k].all() else known[k])
+        for k, n in enumerate(names)
+    ]
+
+
+def _read_idx(path: Path, max_pixels: int, limit: int | None) -> list[GrayImage]:
+    with _open_maybe_gzip(path) as handle:
+        head = handle.read(4)
+        if len(head) < 4 or head[:2] != b"\0\0" or head[2] not in _IDX_DTYPES:
+            raise ImageReadError(f"{path}: not an IDX file (bad magic number)")
+        ndim = head[3]
+        dims_raw = handle.read(4 * ndim)
+        if len(dims_raw) < 4 * ndim:
+            raise ImageReadError(f"{path}: truncated IDX header")
+        dims = [int(d) for d in np.frombuffer(dims_raw, dtype=">u4")]
+        if ndim == 1:
+            raise ImageReadError(f"{path}: IDX file holds a vector (labels?), not images")
+        if ndim not in (2, 3):
+            raise ImageReadError(f"{path}: IDX file has {ndim} dimensions; expected 2 or 3")
+        shape = dims if ndim == 3 else [1, *dims]
+        count = shape[0] if limit is None else min(limit, shape[0])
+        if count == 0 or shape[1] * shape[2] == 0:
+            raise ImageReadError(f"{path}: IDX file holds no images")
+        if shape[1] * shape[2] > max_pixels:
+            raise ImageReadError(f"{path}: images of {shape[2]}x{shape[1]} exceed {max_pixels} pixels")
+        dtype = np.dtype(_IDX_DTYPES[head[2]])
+        needed = count * shape[1] * shape[2] * dtype.itemsize
+        data = handle.read(needed)
+    if len(data) < needed:
+        raise ImageReadError(f"{path}: truncated IDX data ({len(data)} of {needed} bytes)")
+    stack = np.frombuffer(data, dtype=dtype).reshape(count, shape[1], shape[2])
+    stem = path.name[: -len(".gz")] if path.name.endswith(".gz") else path.name
+    stem = Path(stem).stem if Path(stem).suffix.lower() == ".idx" else stem
+    return _images_from_array(path, stem, stack, max_pixels)
+
+
+def binarize(pixels: Any, method: str = DEFAULT_BINARIZE, known: Any = None) -> NDArray[np.int8]:
+    """Turn gray levels into a +/-1 image.
+
+    Parameters
+    ----------
+    pixels : array_like of shape (H, W)
+        Gray levels in [0, 255].
+    method : str
+        ``mean`` (brighter than the mean is +1), ``otsu`` (Otsu's threshold),
+        ``dither`` (Floyd-Steinberg error diffusion) or a level ``"0"`` to
+        ``"255"`` (brighter than the level is +1).
+    known : array_like of shape (H, W), bool, optional
+        Pixels to use for the threshold; the others become 0 (unknown).
+
+    Returns
+    -------
+    ndarray of shape (H, W), int8
+        +1 for white, -1 for black, 0 for unknown.
+
+    Examples
+    --------
+    >>> binarize([[0, 100], [200, 255]]).tolist()
+    [[-1, -1], [1, 1]]
+    """
+    method = parse_binarize(method)
+    gray = np.asarray(pixels, dtype=np.float64)
+    if gray.ndim != 2:
+        raise InvalidParameterError(f"pixels must have shape (H, W), got {gray.shape}")
+    mask = np.ones(gray.shape, dtype=bool) if known is None else np.asarray(known, dtype=bool)
+    values = gray[mask]
+    if method == "dither":
+        from PIL import Image
+
+        filled = np.where(mask, gray, _GRAY_UNKNOWN).clip(0, 255).round().astype(np.uint8)
+        dithered = np.asarray(Image.fromarray(filled).convert("1"), dtype=bool)
+        out = np.where(dithered, 1, -1).astype(np.int8)
+    else:
+        if method == "mean":
+            level = float(values.mean()) if values.size else 0.0
+        elif method == "otsu":
+            level = _otsu(values)
+        else:
+            level = float(method)
+        out = np.where(gray > level, 1, -1).astype(np.int8)
+    out[~mask] = 0
+    return out
+
+
+def _otsu(values: NDArray[np.float64]) -> float:
+    """Otsu's threshold on 256 gray levels (pixels above it are white)."""
+    if values.size == 0:
+        return 0.0
+    hist = np.bincount(values.clip(0, 255).round().astype(np.int64), minlength=256).astype(np.float64)
+    weight = np.cumsum(hist)
+    total = weight[-1]
+    cum_mean = np.cumsum(hist * np.arange(256))
+    background = weight[:-1]
+    foreground = total - background
+    valid = (background > 0) & (foreground > 0)
+    if not valid.any():
+        return float(values.max()) - 0.5
+    between = np.zeros(255)
+    mu_back = cum_mean[:-1][valid] / background[valid]
+    mu_fore = (cum_mean[-1] - cum_mean[:-1][valid]) / foreground[valid]
+    between[valid] = background[valid] * foreground[valid] * (mu_back - mu_fore) ** 2
+    return float(np.argmax(between))
+
+
+def to_pattern(
+    image: GrayImage, shape: tuple[int, int], method: str = DEFAULT_BINARIZE, *, use_known: bool = True
+) -> NDArray[np.int8]:
+    """Resize ``image`` to ``shape`` (height, width) and binarize it.
+
+    Parameters
+    ----------
+    image : GrayImage
+    shape : tuple of int
+        Target (height, width); an image already of that size is not resampled.
+    method : str
+        See :func:`binarize`.
+    use_known : bool, optional
+        Keep unknown pixels as 0 (cues); False treats every pixel as known
+        (stored memories).
+
+    Returns
+    -------
+    ndarray of shape (H * W,), int8
+    """
+    pixels, known = image.pixels, image.known if use_known else None
+    if pixels.shape != tuple(shape):
+        pixels = _resize(pixels, shape)
+        if known is not None:
+            known = _resize(known.astype(np.float32) * 255.0, shape) >= 127.5
+    return binarize(pixels, method, known).reshape(-1)
+
+
+def _resize(pixels: NDArray[np.float32], shape: tuple[int, int]) -> NDArray[np.float32]:
+    from PIL import Image
+
+    height, width = shape
+    resized = Image.fromarray(pixels.astype(np.float32)).resize((width, height), Image.Resampling.LANCZOS)
+    return np.asarray(resized, dtype=np.float32).clip(0, 255)
+
+
+def pattern_to_image(pattern: Any, shape: tuple[int, int]) -> Any:
+    """A PIL image of a pattern: white for +1, black for -1, transparent for 0."""
+    from PIL import Image
+
+    flat = as_states("pattern", pattern)
+    if flat.shape[0] != 1 or flat.shape[1] != shape[0] * shape[1]:
+        raise InvalidParameterError(f"pattern of shape {np.shape(pattern)} does not fit image shape {shape}")
+    grid = flat[0].reshape(shape)
+    gray = np.where(grid > 0, 255, np.where(grid < 0, 0, _GRAY_UNKNOWN)).astype(np.uint8)
+    if not (grid == 0).any():
+        return Image.fromarray(gray)
+    alpha = np.where(grid == 0, 0, 255).astype(np.uint8)
+    return Image.fromarray(np.stack([gray, alpha], axis=-1))
+
+
+def save_png(image: Any, path: str | os.PathLike[str]) -> None:
+    """Write a PIL image as PNG atomically (no partial file on failure)."""
+    with atomic_path(path) as temporary:
+        image.save(temporary, format="PNG")
+
+
+def montage(rows: list[list[Any]], shape: tuple[int, int], *, min_side: int = 128) -> Any:
+    """Tile patterns into a grid image (one row per input, e.g. cue | recalled | nearest).
+
+    Unknown pixels show as mid gray; small images are scaled up by an integer
+    factor so that each tile is at least ``min_side`` pixels on its long side.
+    """
+    from PIL import Image
+
+    height, width = shape
+    zoom = max(1, -(-min_side // max(height, width)))
+    gap = 4
+    columns = max(len(r) for r in rows)
+    sheet = np.full(
+        (len(rows) * (height * zoom + gap) + gap, columns * (width * zoom + gap) + gap), 96, dtype=np.uint8
+    )
+    for r, row in enumerate(rows):
+        for c, pattern in enumerate(row):
+            grid = np.asarray(pattern).reshape(shape)
+            tile = np.where(grid > 0, 255, np.where(grid < 0, 0, _GRAY_UNKNOWN)).astype(np.uint8)
+            tile = np.kron(tile, np.ones((zoom, zoom), dtype=np.uint8))
+            top = gap + r * (height * zoom + gap)
+            left = gap + c * (width * zoom + gap)
+            sheet[top : top + height * zoom, left : left + width * zoom] = tile
+    return Image.fromarray(sheet)

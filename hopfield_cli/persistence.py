@@ -1,0 +1,137 @@
+"""Saving and loading models as ``.npz`` files, safely.
+
+A model file is a plain NumPy ``.npz`` archive with a fixed set of keys; it
+never contains Python objects, is always loaded with ``allow_pickle=False``
+and every key is checked for presence, dtype, shape and finiteness.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hopfield_cli._atomic import atomic_path
+from hopfield_cli.errors import HopfieldError, ModelFileError
+from hopfield_cli.model import Model
+
+FORMAT_VERSION = 1
+
+# key -> (dtype kind(s), ndim)
+_SCHEMA: dict[str, tuple[str, int]] = {
+    "format_version": ("iu", 0),
+    "rule": ("U", 0),
+    "patterns": ("i", 2),
+    "names": ("U", 1),
+    "shape": ("iu", 1),
+    "binarize": ("U", 0),
+    "centered": ("b", 0),
+    "threshold": ("f", 0),
+    "degree": ("iu", 0),
+    "beta": ("f", 0),
+}
+
+
+def save_model(model: Model, path: str | os.PathLike[str]) -> None:
+    """Write ``model`` to ``path`` (an ``.npz`` file), atomically.
+
+    A temporary file in the destination folder is renamed into place, so an
+    existing model survives a failed or interrupted save.
+    """
+    arrays: dict[str, NDArray[Any]] = {
+        "format_version": np.asarray(FORMAT_VERSION, dtype=np.int64),
+        "rule": np.asarray(model.rule),
+        "patterns": model.patterns.astype(np.int8),
+        "names": np.asarray(model.names, dtype=str) if model.names else np.zeros(0, dtype="<U1"),
+        "shape": np.asarray(model.shape, dtype=np.int64),
+        "binarize": np.asarray(model.binarize),
+        "centered": np.asarray(model.centered, dtype=bool),
+        "threshold": np.asarray(model.threshold, dtype=np.float64),
+        "degree": np.asarray(model.degree, dtype=np.int64),
+        # 0 stands for "the rule's default" (no NaN in files).
+        "beta": np.asarray(0.0 if model.beta is None else model.beta, dtype=np.float64),
+    }
+    with atomic_path(path) as temporary, open(temporary, "wb") as handle:
+        np.savez_compressed(handle, **arrays)  # type: ignore[arg-type]
+
+
+def load_model(path: str | os.PathLike[str]) -> Model:
+    """Read and validate a model file.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ModelFileError
+        If the file is not a model archive, has missing, extra or malformed
+        keys, non-finite values, object arrays, or a newer format version.
+        The message starts with the file name.
+    """
+    file = Path(path)
+    if not file.exists():
+        raise FileNotFoundError(f"{file}: no such model file")
+    if file.is_dir():
+        raise ModelFileError(f"{file}: is a folder, not a model file")
+    try:
+        with np.load(file, allow_pickle=False) as archive:
+            if not isinstance(archive, np.lib.npyio.NpzFile):
+                raise ModelFileError(f"{file}: not an .npz model archive (a plain .npy array)")
+            keys = set(archive.files)
+            missing = sorted(set(_SCHEMA) - keys)
+            extra = sorted(keys - set(_SCHEMA))
+            if missing:
+                raise ModelFileError(f"{file}: missing keys: {', '.join(missing)}")
+            if extra:
+                raise ModelFileError(f"{file}: unexpected keys: {', '.join(extra)}")
+            data = {key: _checked(file, key, archive[key]) for key in _SCHEMA}
+    except ModelFileError:
+        raise
+    except ValueError as exc:
+        # np.load refuses object arrays (pickles) with ValueError.
+        raise ModelFileError(f"{file}: not a valid model file ({exc})") from exc
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        raise ModelFileError(f"{file}: not a readable .npz model file ({exc})") from exc
+    version = int(data["format_version"])
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{file}: format version {version} is newer than this hopfield-cli supports "
+            f"({FORMAT_VERSION}); upgrade hopfield-cli"
+        )
+    if version < 1:
+        raise ModelFileError(f"{file}: invalid format version {version}")
+    patterns = data["patterns"]
+    if patterns.size == 0 or not np.all(np.abs(patterns) == 1):
+        raise ModelFileError(f"{file}: patterns must be a non-empty array of -1 and +1")
+    shape = data["shape"]
+    if shape.shape != (2,) or np.any(shape < 1):
+        raise ModelFileError(f"{file}: shape must hold two positive integers, got {shape.tolist()}")
+    beta = float(data["beta"])
+    try:
+        return Model(
+            patterns=patterns.astype(np.int8),
+            names=tuple(data["names"].tolist()),
+            shape=(int(shape[0]), int(shape[1])),
+            binarize=str(data["binarize"]),
+            rule=str(data["rule"]),
+            centered=bool(data["centered"]),
+            threshold=float(data["threshold"]),
+            degree=int(data["degree"]),
+            beta=None if beta == 0.0 else beta,
+        )
+    except HopfieldError as exc:
+        raise ModelFileError(f"{file}: {exc}") from exc
+
+
+def _checked(file: Path, key: str, value: NDArray[Any]) -> NDArray[Any]:
+    kinds, ndim = _SCHEMA[key]
+    if value.dtype.kind not in kinds:
+        raise ModelFileError(f"{file}: key {key!r} has dtype {value.dtype}, expected kind {kinds!r}")
+    if value.ndim != ndim:
+        raise ModelFileError(f"{file}: key {key!r} has {value.ndim} dimensions, expected {ndim}")
+    if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+        raise ModelFileError(f"{file}: key {key!r} contains NaN or infinite values")
+    return value
