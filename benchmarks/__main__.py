@@ -7,28 +7,22 @@ benchmarked command failed; goals that are not met never fail the run.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks import classic, kernels, scale, startup
-from benchmarks._common import (
-    BenchmarkError,
-    SectionResult,
-    SectionSkipped,
-    machine_info,
-    machine_line,
-    render_table,
-)
-
-SECTIONS: dict[str, tuple[str, Callable[[bool, Callable[[str], None]], SectionResult]]] = {
-    "classic": ("4 photos, Hebbian, sync recall: CLI vs public-script baseline", classic.run),
-    "scale": ("8 images at 512x512 through the CLI", scale.run),
-    "kernels": ("in-process fields and sweeps vs dense NumPy", kernels.run),
-    "startup": ("CLI start-up vs bare imports", startup.run),
+# Section modules import NumPy, so they are loaded only after --blas-threads is applied.
+SECTIONS = {
+    "classic": "4 photos, Hebbian, sync recall: CLI vs public-script baseline",
+    "scale": "8 images at 512x512 through the CLI",
+    "kernels": "in-process fields and sweeps vs dense NumPy",
+    "startup": "CLI start-up vs bare imports",
 }
+BLAS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def _log(message: str) -> None:
@@ -49,29 +43,55 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         choices=list(SECTIONS),
         help="run only this section (repeatable); default: all",
     )
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        metavar="N",
+        help="limit BLAS threads (here and in every child process); default: the library's own choice",
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write every number to FILE as JSON")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
+    if args.blas_threads is not None:
+        # On a small machine shared with other work, BLAS threads that wait for
+        # a busy core can slow small products tenfold; one thread shows the
+        # kernels' own cost.  Set before NumPy loads, and inherited by children.
+        for name in BLAS_ENV:
+            os.environ[name] = str(args.blas_threads)
+    from benchmarks._common import (
+        BenchmarkError,
+        SectionResult,
+        SectionSkipped,
+        machine_info,
+        machine_line,
+        render_table,
+    )
+
     selected = args.only or list(SECTIONS)
     info = machine_info()
+    info["blas_threads"] = args.blas_threads
     print(machine_line(info))
-    print(f"mode: {'quick' if args.quick else 'full'}")
+    threads = "default" if args.blas_threads is None else args.blas_threads
+    print(f"mode: {'quick' if args.quick else 'full'}; BLAS threads: {threads}")
     results: list[SectionResult] = []
     failed = False
     for name in SECTIONS:
         if name not in selected:
             continue
-        title, runner = SECTIONS[name]
+        title = SECTIONS[name]
         begun = time.perf_counter()
         try:
-            section = runner(args.quick, _log)
+            section = importlib.import_module(f"benchmarks.{name}").run(args.quick, _log)
         except SectionSkipped as exc:
             section = SectionResult(name, title, skipped=str(exc))
         except BenchmarkError as exc:
             section = SectionResult(name, title, error=str(exc))
+            failed = True
+        except Exception as exc:  # a broken section must not hide the others' numbers
+            section = SectionResult(name, title, error=f"{type(exc).__name__}: {exc}")
             failed = True
         section.raw["section_wall_s"] = time.perf_counter() - begun
         results.append(section)

@@ -30,7 +30,7 @@ class BenchmarkError(RuntimeError):
     """A benchmarked command failed, so its numbers would mean nothing."""
 
 
-class SectionSkipped(Exception):  # noqa: N818 -- a signal, not an error
+class SectionSkipped(Exception):
     """A section cannot run here (for example the CLI is missing); the message says why."""
 
 
@@ -196,9 +196,9 @@ def machine_info() -> dict[str, Any]:
         usable = os.cpu_count() or 0
     blas = "unknown"
     try:
-        config = np.show_config(mode="dicts")  # type: ignore[func-returns-value]
+        config: Any = np.show_config(mode="dicts")
         blas = str(config["Build Dependencies"]["blas"]["name"])
-    except Exception:  # noqa: BLE001 -- older NumPy has no dict mode; the name is only informative
+    except Exception:  # older NumPy has no dict mode; the name is only informative
         pass
     return {
         "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
@@ -224,7 +224,7 @@ def require_cli() -> None:
     """Raise :class:`SectionSkipped` unless ``hopfield_cli.cli`` imports in this interpreter."""
     try:
         importlib.import_module("hopfield_cli.cli")
-    except Exception as exc:  # noqa: BLE001 -- any failure means the CLI cannot be benchmarked
+    except Exception as exc:  # any failure means the CLI cannot be benchmarked
         raise SectionSkipped(
             f"hopfield_cli.cli is not importable ({type(exc).__name__}: {exc}); "
             "this section needs the command-line tool"
@@ -313,18 +313,18 @@ def _maxrss_bytes(ru_maxrss: int) -> int:
     return ru_maxrss if sys.platform == "darwin" else ru_maxrss * 1024
 
 
-def run_child(argv: Sequence[str], *, cwd: Path | str, env: dict[str, str] | None = None) -> ChildRun:
+def run_child(argv: Sequence[object], *, cwd: Path | str, env: dict[str, str] | None = None) -> ChildRun:
     """Run one command and measure it alone.
 
     ``os.wait4`` returns the resource usage of exactly this child, whereas
     ``getrusage(RUSAGE_CHILDREN)`` keeps the largest peak of all children so
     far and cannot tell a small process that follows a big one.
     """
-    argv = [str(a) for a in argv]
+    args = [str(a) for a in argv]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(
-            argv, cwd=cwd, env=child_env() if env is None else env, stdout=out, stderr=err
+            args, cwd=cwd, env=child_env() if env is None else env, stdout=out, stderr=err
         )
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
@@ -335,8 +335,8 @@ def run_child(argv: Sequence[str], *, cwd: Path | str, env: dict[str, str] | Non
         stderr = err.read().decode(errors="replace")
     if proc.returncode != 0:
         tail = stderr.strip()[-1500:] or stdout.strip()[-1500:]
-        raise BenchmarkError(f"command failed with exit code {proc.returncode}: {' '.join(argv)}\n{tail}")
-    return ChildRun(argv=argv, wall_s=wall, peak_rss_bytes=_maxrss_bytes(usage.ru_maxrss), stdout=stdout)
+        raise BenchmarkError(f"command failed with exit code {proc.returncode}: {' '.join(args)}\n{tail}")
+    return ChildRun(argv=args, wall_s=wall, peak_rss_bytes=_maxrss_bytes(usage.ru_maxrss), stdout=stdout)
 
 
 # --------------------------------------------------------------------------- in-process timing

@@ -39,7 +39,7 @@ def preprocess(path: str, size: int) -> np.ndarray:
     img = Image.open(path).convert("L").resize((size, size))
     data = np.asarray(img, dtype=np.float64)
     binary = data > data.mean()
-    return (2 * binary.astype(np.float64) - 1).flatten()
+    return np.asarray(2 * binary.astype(np.float64) - 1).flatten()
 
 
 def train_weights(train_data: list[np.ndarray]) -> np.ndarray:

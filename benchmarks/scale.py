@@ -45,7 +45,7 @@ def _upscale(sources: list[Path], size: int, work: Path) -> list[Path]:
 
 def run(quick: bool, log: Callable[[str], None]) -> SectionResult:
     """Train 8 images, corrupt one, recall it with the default and the async update."""
-    size = 128 if quick else 512
+    size = 64 if quick else 512
     n = size * size
     result = SectionResult(
         "scale", f"{COUNT} images {size}x{size} (N={n:,}), train + recall one cue via the CLI"

@@ -7,6 +7,7 @@ and ``--help`` against ``python -c "import typer"``.
 
 from __future__ import annotations
 
+import importlib.util
 import statistics
 import sys
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from benchmarks._common import (
     Goal,
     Row,
     SectionResult,
+    child_env,
     console_command,
     module_command,
     require_cli,
@@ -31,7 +33,7 @@ HELP_GOAL = 1.2
 
 def run(quick: bool, log: Callable[[str], None]) -> SectionResult:
     """Median wall time of each command over interleaved runs; ratio = ours / baseline."""
-    reps = 3 if quick else 15
+    reps = 1 if quick else 15
     result = SectionResult("startup", f"process start to exit, interleaved medians of {reps} runs")
     require_cli()
     cli, how = console_command()
@@ -44,22 +46,26 @@ def run(quick: bool, log: Callable[[str], None]) -> SectionResult:
             [*prep, "corrupt", images[0], "-o", "cue.png", "--noise", 0.3, "--size", SIZE, "--seed", 1],
             cwd=work,
         )
-        commands = {
-            "recall": [*cli, "recall", "model.npz", "cue.png", "-o", "out.png", "--quiet"],
-            "imports": [sys.executable, "-c", "import numpy, PIL.Image, typer"],
-            "help": [*cli, "--help"],
-            "import typer": [sys.executable, "-c", "import typer"],
+        commands: dict[str, tuple[list[str], dict[str, str]]] = {
+            "recall": ([*cli, "recall", "model.npz", "cue.png", "-o", "out.png", "--quiet"], {}),
+            "imports": ([sys.executable, "-c", "import numpy, PIL.Image, typer"], {}),
+            "help": ([*cli, "--help"], {}),
+            "import typer": ([sys.executable, "-c", "import typer"], {}),
         }
+        if not quick:
+            commands.update(_diagnostics(cli))
         log(f"startup: {reps} interleaved rounds of {len(commands)} commands...")
         times: dict[str, list[float]] = {name: [] for name in commands}
-        for argv in commands.values():  # warm-up: bytecode caches, file cache
-            run_child(argv, cwd=work)
+        if not quick:  # warm-up: bytecode caches, file cache
+            for argv, extra in commands.values():
+                run_child(argv, cwd=work, env={**child_env(), **extra})
         for i in range(reps):
             # Rotate the order so that no command always runs right after another.
             names = list(commands)
             names = names[i % len(names) :] + names[: i % len(names)]
             for name in names:
-                times[name].append(run_child(commands[name], cwd=work).wall_s)
+                argv, extra = commands[name]
+                times[name].append(run_child(argv, cwd=work, env={**child_env(), **extra}).wall_s)
 
     med = {name: statistics.median(values) for name, values in times.items()}
     goals = not quick
@@ -81,11 +87,50 @@ def run(quick: bool, log: Callable[[str], None]) -> SectionResult:
             Goal("ratio", "<=", HELP_GOAL) if goals else None,
         ),
     ]
+    if "imports + option parser" in med:
+        result.rows.append(
+            Row(
+                "(diagnosis) recall vs the imports + typer's option parser",
+                med["recall"],
+                med["imports + option parser"],
+                "s",
+                med["recall"] / med["imports + option parser"],
+            )
+        )
+    if "help, plain" in med:
+        result.rows.append(
+            Row(
+                "(diagnosis) --help with TYPER_USE_RICH=0 vs import typer",
+                med["help, plain"],
+                med["import typer"],
+                "s",
+                med["help, plain"] / med["import typer"],
+            )
+        )
     result.notes = [
         "ratio = ours / baseline here (the CLI's overhead; 1.0 means none).",
         f"ours ran as: {how}.",
     ]
+    if not quick:
+        result.notes.append(
+            "(diagnosis) rows, no goal: how much of the overhead belongs to Typer itself -- its option"
+            " parser (typer._adapters, which imports pydantic in recent Typer) and its Rich help screen."
+        )
     if quick:
-        result.notes.append("quick mode: too few runs for the goals to be checked.")
+        result.notes.append("quick mode: too few runs (and no warm-up) for the goals to be checked.")
     result.raw = {"runs": reps, "command": cli, "seconds": times, "medians_s": med}
     return result
+
+
+def _diagnostics(cli: list[str]) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """Extra commands that split the CLI's overhead between Typer and hopfield_cli."""
+    extra: dict[str, tuple[list[str], dict[str, str]]] = {
+        "help, plain": ([*cli, "--help"], {"TYPER_USE_RICH": "0"}),
+    }
+    # Recent Typer parses every option through typer._adapters (pydantic); older ones have no such module.
+    if importlib.util.find_spec("typer._adapters") is not None:
+        extra["imports + option parser"] = (
+            [sys.executable, "-c", "import numpy, PIL.Image, typer, typer._adapters"],
+            {},
+        )
+    return extra
