@@ -243,8 +243,8 @@ def _read_inputs(
             advance(1)
             if limit is not None and len(images) >= limit:
                 break
-    names = [image.name for image in images]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
+    image_names = [image.name for image in images]
+    duplicates = sorted({n for n in image_names if image_names.count(n) > 1})
     if duplicates:
         raise HopfieldError(
             f"inputs share the name(s) {', '.join(duplicates[:5])}; rename them to keep outputs apart"
