@@ -47,6 +47,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
+    # Plain Click help and one-line usage errors: no Rich import at start-up, nothing boxed for scripts.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -273,7 +275,9 @@ def _emit_json(obj: dict[str, Any]) -> None:
 def train(
     inputs: Annotated[
         list[Path],
-        typer.Argument(help="Image files and/or folders (also .npy/.npz stacks and MNIST IDX files)."),
+        typer.Argument(
+            metavar="INPUT", help="Image files and/or folders (also .npy/.npz stacks and MNIST IDX files)."
+        ),
     ],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Model file to write (.npz).")] = None,
     size: Annotated[
@@ -423,7 +427,9 @@ def _print_train_summary(summary: dict[str, Any]) -> None:
 @app.command()
 @_handle_errors
 def corrupt(
-    inputs: Annotated[list[Path], typer.Argument(help="Images (files and/or folders) to damage.")],
+    inputs: Annotated[
+        list[Path], typer.Argument(metavar="IMAGE", help="Images (files and/or folders) to damage.")
+    ],
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Output PNG for one input, or folder for several.")
     ],
@@ -498,7 +504,9 @@ def recall(
     model_path: Annotated[
         Path, typer.Argument(metavar="MODEL", help="Model file written by 'hopfield train'.")
     ],
-    inputs: Annotated[list[Path], typer.Argument(help="Cue images (files and/or folders).")],
+    inputs: Annotated[
+        list[Path], typer.Argument(metavar="INPUT", help="Cue images (files and/or folders).")
+    ],
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Output PNG for one input, or folder for several.")
     ],
