@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -504,9 +505,7 @@ def recall(
     model_path: Annotated[
         Path, typer.Argument(metavar="MODEL", help="Model file written by 'hopfield train'.")
     ],
-    inputs: Annotated[
-        list[Path], typer.Argument(metavar="INPUT", help="Cue images (files and/or folders).")
-    ],
+    inputs: Annotated[list[Path], typer.Argument(metavar="INPUT", help="Cue images (files and/or folders).")],
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Output PNG for one input, or folder for several.")
     ],
@@ -628,4 +627,8 @@ def _print_recall(records: list[dict[str, Any]], results: list[RecallResult]) ->
 
 def main() -> None:
     """Console-script entry point."""
+    # Measured: multi-threaded OpenBLAS spends 10-50x longer than one thread on
+    # the skinny (N x K) products of low-rank networks.  Users can override.
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
     app()
