@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -47,6 +48,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
+    # Plain Click help and one-line usage errors: no Rich import at start-up, nothing boxed for scripts.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -243,8 +246,8 @@ def _read_inputs(
             advance(1)
             if limit is not None and len(images) >= limit:
                 break
-    names = [image.name for image in images]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
+    image_names = [image.name for image in images]
+    duplicates = sorted({n for n in image_names if image_names.count(n) > 1})
     if duplicates:
         raise HopfieldError(
             f"inputs share the name(s) {', '.join(duplicates[:5])}; rename them to keep outputs apart"
@@ -273,7 +276,9 @@ def _emit_json(obj: dict[str, Any]) -> None:
 def train(
     inputs: Annotated[
         list[Path],
-        typer.Argument(help="Image files and/or folders (also .npy/.npz stacks and MNIST IDX files)."),
+        typer.Argument(
+            metavar="INPUT", help="Image files and/or folders (also .npy/.npz stacks and MNIST IDX files)."
+        ),
     ],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Model file to write (.npz).")] = None,
     size: Annotated[
@@ -423,7 +428,9 @@ def _print_train_summary(summary: dict[str, Any]) -> None:
 @app.command()
 @_handle_errors
 def corrupt(
-    inputs: Annotated[list[Path], typer.Argument(help="Images (files and/or folders) to damage.")],
+    inputs: Annotated[
+        list[Path], typer.Argument(metavar="IMAGE", help="Images (files and/or folders) to damage.")
+    ],
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Output PNG for one input, or folder for several.")
     ],
@@ -498,7 +505,7 @@ def recall(
     model_path: Annotated[
         Path, typer.Argument(metavar="MODEL", help="Model file written by 'hopfield train'.")
     ],
-    inputs: Annotated[list[Path], typer.Argument(help="Cue images (files and/or folders).")],
+    inputs: Annotated[list[Path], typer.Argument(metavar="INPUT", help="Cue images (files and/or folders).")],
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Output PNG for one input, or folder for several.")
     ],
@@ -620,4 +627,8 @@ def _print_recall(records: list[dict[str, Any]], results: list[RecallResult]) ->
 
 def main() -> None:
     """Console-script entry point."""
+    # Measured: multi-threaded OpenBLAS spends 10-50x longer than one thread on
+    # the skinny (N x K) products of low-rank networks.  Users can override.
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
     app()

@@ -148,7 +148,8 @@ def _as_vector(pattern: Any) -> NDArray[np.int8]:
     arr = np.asarray(pattern)
     if arr.ndim != 1:
         raise InvalidParameterError(f"pattern must have shape (N,), got {arr.shape}")
-    return as_states("pattern", arr)[0].copy()
+    vector: NDArray[np.int8] = as_states("pattern", arr)[0].copy()
+    return vector
 
 
 def _as_image(pattern: Any, shape: tuple[int, int]) -> NDArray[np.int8]:

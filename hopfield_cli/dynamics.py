@@ -35,7 +35,12 @@ MAX_ITER = "max-iter"
 DEFAULT_MAX_ITER = 100
 DEFAULT_TEMPERATURE = 0.5
 DEFAULT_ANNEAL = 10
-_BLOCK = 256
+_SYNC_CHUNK = 256
+
+
+def _default_block(n_neurons: int) -> int:
+    """Neurons per block: large enough to amortise NumPy call overhead."""
+    return max(256, min(4096, n_neurons // 64))
 
 
 @dataclass(frozen=True)
@@ -114,9 +119,13 @@ def recall(
     anneal = check_positive_int("anneal", anneal)
     states = as_states("cues", cues, network.n_neurons)
     if update == "sync":
-        results = _recall_sync(network, states, max_iter)
-        if progress is not None:
-            progress(len(results))
+        results = []
+        # Chunks keep memory bounded and let long batches report progress.
+        for start in range(0, states.shape[0], _SYNC_CHUNK):
+            chunk = _recall_sync(network, states[start : start + _SYNC_CHUNK], max_iter)
+            results.extend(chunk)
+            if progress is not None:
+                progress(len(chunk))
         return results
     generator = as_rng(rng)
     schedule = _schedule(temperature, anneal) if update == "stochastic" else []
@@ -211,7 +220,7 @@ def async_sweep(
     rng: np.random.Generator,
     *,
     temperature: float = 0.0,
-    block: int = _BLOCK,
+    block: int | None = None,
 ) -> int:
     """Visit every neuron once in random order, updating ``state`` in place.
 
@@ -224,7 +233,8 @@ def async_sweep(
     temperature : float, optional
         0 for the deterministic rule, > 0 for Glauber updates.
     block : int, optional
-        Neurons processed together; the result does not depend on it.
+        Neurons processed together (default: from N); the result does not
+        depend on it.
 
     Returns
     -------
@@ -232,6 +242,7 @@ def async_sweep(
         Number of neurons whose value changed.
     """
     order = rng.permutation(network.n_neurons)
+    block = _default_block(network.n_neurons) if block is None else block
     cache = network._start(state)
     changed = 0
     for start in range(0, order.size, block):

@@ -47,7 +47,8 @@ def hamming(a: Any, b: Any) -> NDArray[np.int64]:
     """
     left = as_states("a", a)
     right = as_states("b", b, left.shape[1])
-    return np.count_nonzero(left != right, axis=1).astype(np.int64)
+    counts: NDArray[np.int64] = np.count_nonzero(left != right, axis=1).astype(np.int64)
+    return counts
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,8 @@ def nearest(states: Any, patterns: Any) -> list[Match]:
     s = as_states("states", states, x.shape[1])
     m = overlap(s, x)
     best = np.argmax(np.abs(m), axis=1)
-    matches = []
-    for row, index in zip(s, best, strict=True):
+    matches: list[Match] = []
+    for b, (row, index) in enumerate(zip(s, best.tolist(), strict=True)):
         distance = int(np.count_nonzero(row != x[index]))
         if distance == 0:
             verdict = STORED
@@ -103,5 +104,5 @@ def nearest(states: Any, patterns: Any) -> list[Match]:
             verdict = INVERTED
         else:
             verdict = SPURIOUS
-        matches.append(Match(int(index), float(m[len(matches), index]), distance, verdict))
+        matches.append(Match(index, float(m[b, index]), distance, verdict))
     return matches

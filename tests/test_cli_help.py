@@ -1,0 +1,42 @@
+"""Every command documents itself and every option."""
+
+from __future__ import annotations
+
+import pytest
+import typer.main
+from _cli_support import invoke
+
+from hopfield_cli import __version__
+from hopfield_cli.cli import app
+
+COMMANDS = [command.name or command.callback.__name__ for command in app.registered_commands]
+
+
+def test_top_level_help_lists_commands() -> None:
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for name in ("train", "corrupt", "recall"):
+        assert name in result.stdout
+
+
+def test_version() -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"hopfield-cli {__version__}"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_command_has_help_for_every_option(command: str) -> None:
+    result = invoke(command, "--help")
+    assert result.exit_code == 0
+    assert "Usage" in result.stdout
+    click_command = typer.main.get_command(app).commands[command]  # type: ignore[attr-defined]
+    assert click_command.help
+    for param in click_command.params:
+        assert param.help, f"{command}: {param.name} has no help text"
+
+
+def test_no_arguments_shows_help() -> None:
+    result = invoke()
+    assert result.exit_code in (0, 2)
+    assert "Usage" in result.output

@@ -1,0 +1,148 @@
+"""hopfield recall: reconstructions, JSON records, montage, batches, determinism."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from _cli_support import FOUR_PHOTOS, assert_clean_error, invoke, json_lines
+from PIL import Image
+
+from hopfield_cli.images import load_images, to_pattern
+from hopfield_cli.persistence import load_model
+
+RECORD_KEYS = {
+    "input",
+    "output",
+    "nearest",
+    "overlap",
+    "hamming",
+    "exact",
+    "iterations",
+    "converged",
+    "energy",
+}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A model of the four photos and a folder of 30%-flipped cues."""
+    folder = tmp_path_factory.mktemp("recall")
+    model = folder / "w.npz"
+    assert invoke("train", *FOUR_PHOTOS, "-o", model, "-q").exit_code == 0
+    cues = folder / "cues"
+    assert invoke("corrupt", *FOUR_PHOTOS, "-o", cues, "--noise", "0.3", "--seed", "11", "-q").exit_code == 0
+    return model, cues
+
+
+@pytest.mark.parametrize("update", ["sync", "async"])
+def test_four_correlated_photos_recalled_bit_exactly(
+    trained: tuple[Path, Path], tmp_path: Path, update: str
+) -> None:
+    model_path, cues = trained
+    out = tmp_path / "out"
+    result = invoke("recall", model_path, cues, "-o", out, "--update", update, "--seed", "0", "--json", "-q")
+    assert result.exit_code == 0, result.output
+    records = json_lines(result.stdout)
+    assert len(records) == 4
+    model = load_model(model_path)
+    for record in records:
+        assert RECORD_KEYS <= record.keys()
+        assert record["exact"] is True and record["converged"] is True
+        assert record["nearest"] == record["input"] and record["hamming"] == 0 and record["overlap"] == 1.0
+        (image,) = load_images([Path(record["output"])])
+        recalled = to_pattern(image, model.shape, model.binarize)
+        np.testing.assert_array_equal(recalled, model.patterns[model.names.index(record["input"])])
+        energies = record["energies"]
+        assert energies[-1] == record["energy"] and len(energies) == record["iterations"] + 1
+        if update == "async":
+            assert all(b <= a + 1e-9 for a, b in zip(energies, energies[1:], strict=False))
+
+
+def test_single_input_writes_one_file_and_shows_energy_table(
+    trained: tuple[Path, Path], tmp_path: Path
+) -> None:
+    model_path, cues = trained
+    out = tmp_path / "camera.png"
+    result = invoke("recall", model_path, cues / "camera.png", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert out.is_file() and result.stdout == ""
+    assert "Energy per iteration" in result.stderr and "stored" in result.stderr and "camera" in result.stderr
+
+
+def test_montage_and_stochastic(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    model_path, cues = trained
+    result = invoke(
+        "recall",
+        model_path,
+        cues / "clock.png",
+        "-o",
+        tmp_path / "o.png",
+        "--update",
+        "stochastic",
+        "--seed",
+        "1",
+        "--temperature",
+        "0.2",
+        "--montage",
+        tmp_path / "m.png",
+        "--json",
+        "-q",
+    )
+    assert result.exit_code == 0, result.output
+    (record,) = json_lines(result.stdout)
+    assert record["exact"] is True
+    with Image.open(tmp_path / "m.png") as sheet:
+        assert sheet.size == (4 + 3 * (128 + 4), 4 + 128 + 4)
+
+
+def test_same_seed_same_bytes(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    model_path, cues = trained
+    outputs = []
+    for k, seed in enumerate((4, 4)):
+        out = tmp_path / f"{k}.png"
+        result = invoke(
+            "recall",
+            model_path,
+            cues / "rocket.png",
+            "-o",
+            out,
+            "--update",
+            "stochastic",
+            "--seed",
+            seed,
+            "--temperature",
+            "2",
+            "--json",
+            "-q",
+        )
+        assert result.exit_code == 0
+        outputs.append((out.read_bytes(), json_lines(result.stdout)[0]["energies"]))
+    assert outputs[0] == outputs[1]
+
+
+def test_erased_pixels_are_unknown_not_black(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    model_path, _ = trained
+    cue = tmp_path / "erased.png"
+    invoke("corrupt", FOUR_PHOTOS[1], "-o", cue, "--kind", "erase", "--noise", "0.6", "--seed", "2")
+    result = invoke("recall", model_path, cue, "-o", tmp_path / "o.png", "--json", "-q")
+    (record,) = json_lines(result.stdout)
+    assert record["exact"] and record["nearest"] == "camera"
+
+
+def test_missing_model_is_an_error(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    _, cues = trained
+    result = invoke("recall", tmp_path / "none.npz", cues, "-o", tmp_path / "out")
+    assert_clean_error(result, 1, "none.npz")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "option, value", [("--max-iter", "0"), ("--update", "random"), ("--temperature", "-1")]
+)
+def test_bad_options_exit_2(trained: tuple[Path, Path], tmp_path: Path, option: str, value: str) -> None:
+    model_path, cues = trained
+    result = invoke("recall", model_path, cues, "-o", tmp_path / "out", option, value)
+    assert_clean_error(result, 2, option)
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,160 @@
+"""Dynamics: exact asynchronous sweeps, energies that never rise, 2-cycles, seeds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+
+from hopfield_cli.corruption import flip
+from hopfield_cli.dynamics import FIXED_POINT, MAX_ITER, TWO_CYCLE, async_sweep, recall
+from hopfield_cli.errors import InvalidParameterError
+from hopfield_cli.network import DenseNetwork
+from hopfield_cli.rules import hebbian
+
+SEED = 7
+
+
+def random_patterns(p: int, n: int, seed: int = SEED) -> np.ndarray:
+    return np.random.default_rng(seed).choice(np.array([-1, 1], dtype=np.int8), size=(p, n))
+
+
+def naive_sweep(net, state: np.ndarray, order: np.ndarray) -> None:
+    for i in order:
+        state[i] = 1 if net.fields(state)[0, i] >= 0 else -1
+
+
+@pytest.mark.parametrize("block", [1, 7, 256])
+def test_async_sweep_equals_one_neuron_at_a_time(block: int) -> None:
+    x = random_patterns(8, 120)
+    for net in (
+        hebbian(x),
+        DenseNetwork(x, "polynomial", degree=3),
+        DenseNetwork(x, "exponential", beta=0.1),
+    ):
+        start = flip(x[0], 0.4, SEED)
+        fast, slow = start.copy(), start.copy()
+        rng_fast, rng_slow = np.random.default_rng(1), np.random.default_rng(1)
+        for _ in range(3):
+            async_sweep(net, fast, rng_fast, block=block)
+            naive_sweep(net, slow, rng_slow.permutation(120))
+            np.testing.assert_array_equal(fast, slow)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    p=st.integers(1, 12),
+    n=st.integers(8, 80),
+    seed=st.integers(0, 2**32 - 1),
+    rule=st.sampled_from(["hebbian", "centered", "poly", "exp"]),
+)
+def test_async_energy_never_rises(p: int, n: int, seed: int, rule: str) -> None:
+    rng = np.random.default_rng(seed)
+    x = rng.choice(np.array([-1, 1], dtype=np.int8), size=(p, n))
+    net = {
+        "hebbian": lambda: hebbian(x),
+        "centered": lambda: hebbian(x, centered=True),
+        "poly": lambda: DenseNetwork(x, "polynomial", degree=3),
+        "exp": lambda: DenseNetwork(x, "exponential", beta=0.5),
+    }[rule]()
+    cue = rng.choice(np.array([-1, 0, 1], dtype=np.int8), size=n)
+    (result,) = recall(net, cue, update="async", rng=seed)
+    steps = np.diff(result.energies[1:])  # from the first fully known state on
+    assert np.all(steps <= 1e-9 * (1 + np.abs(result.energies[1:-1])))
+    assert result.converged and result.status == FIXED_POINT
+    assert result.changes[-1] == 0
+    np.testing.assert_array_equal(_decide(net.fields(result.state)[0]), result.state)
+
+
+def _decide(h: np.ndarray) -> np.ndarray:
+    return np.where(h >= 0, 1, -1)
+
+
+@pytest.mark.parametrize("update", ["sync", "async", "stochastic"])
+def test_low_load_recovers_patterns_from_30_percent_flips(update: str) -> None:
+    x = random_patterns(5, 400)
+    cues = np.stack([flip(p, 0.3, SEED + k) for k, p in enumerate(x)])
+    results = recall(hebbian(x), cues, update=update, rng=SEED, temperature=0.2)
+    for result, pattern in zip(results, x, strict=True):
+        np.testing.assert_array_equal(result.state, pattern)
+        assert result.converged
+        assert result.energies.shape == (result.iterations + 1,)
+        assert result.changes.shape == (result.iterations,)
+
+
+def test_stored_patterns_are_fixed_points() -> None:
+    x = random_patterns(4, 300)
+    for update in ("sync", "async"):
+        for result, pattern in zip(recall(hebbian(x), x, update=update, rng=0), x, strict=True):
+            np.testing.assert_array_equal(result.state, pattern)
+            assert result.iterations == 1 and result.changes.tolist() == [0]
+
+
+def test_sync_detects_two_cycle() -> None:
+    net = hebbian(np.array([[1, 1]]))
+    (result,) = recall(net, [1, -1], update="sync", max_iter=50)
+    assert result.status == TWO_CYCLE
+    assert not result.converged
+    assert result.iterations == 2
+    (async_result,) = recall(net, [1, -1], update="async", rng=0)
+    assert async_result.converged
+
+
+def test_max_iter_bounds_the_run() -> None:
+    x = random_patterns(3, 200)
+    (result,) = recall(hebbian(x), flip(x[0], 0.45, 1), update="sync", max_iter=1)
+    assert result.iterations == 1
+    assert result.status in (MAX_ITER, FIXED_POINT)
+
+
+def test_unknown_pixels_cast_no_vote_and_get_filled() -> None:
+    x = random_patterns(3, 200)
+    cue = x[1].copy()
+    cue[:120] = 0
+    for update in ("sync", "async"):
+        (result,) = recall(hebbian(x), cue, update=update, rng=3)
+        np.testing.assert_array_equal(result.state, x[1])
+
+
+def test_batch_sync_equals_single_cue_runs() -> None:
+    x = random_patterns(10, 256)
+    cues = np.stack([flip(x[k % 10], 0.35, k) for k in range(12)])
+    batch = recall(hebbian(x), cues, update="sync")
+    for cue, together in zip(cues, batch, strict=True):
+        (alone,) = recall(hebbian(x), cue, update="sync")
+        np.testing.assert_array_equal(alone.state, together.state)
+        assert_allclose(alone.energies, together.energies, rtol=1e-12, atol=1e-9)
+
+
+def test_same_seed_same_result_other_seed_other_path() -> None:
+    x = random_patterns(20, 100)
+    cue = flip(x[0], 0.4, 0)
+    runs = [recall(hebbian(x), cue, update="stochastic", temperature=1.0, rng=s)[0] for s in (5, 5, 6)]
+    np.testing.assert_array_equal(runs[0].state, runs[1].state)
+    assert_allclose(runs[0].energies, runs[1].energies, rtol=0, atol=0)
+    assert not np.array_equal(runs[0].energies, runs[2].energies)
+
+
+def test_progress_callback_counts_cues() -> None:
+    x = random_patterns(2, 50)
+    seen: list[int] = []
+    recall(hebbian(x), x, update="async", rng=0, progress=seen.append)
+    assert sum(seen) == 2
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"update": "random"}, "update must be one of sync, async, stochastic"),
+        ({"max_iter": 0}, "max_iter must be at least 1"),
+        ({"temperature": -1.0}, "temperature"),
+        ({"temperature": float("nan")}, "temperature"),
+        ({"rng": -3}, "seed must be >= 0"),
+    ],
+)
+def test_bad_parameters_are_named(kwargs: dict, match: str) -> None:
+    x = random_patterns(2, 10)
+    with pytest.raises(InvalidParameterError, match=match):
+        recall(hebbian(x), x[0], **kwargs)

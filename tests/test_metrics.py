@@ -1,0 +1,39 @@
+"""Metrics: overlap, Hamming distance and nearest-memory verdicts."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+
+from hopfield_cli.metrics import INVERTED, SPURIOUS, STORED, hamming, nearest, overlap
+
+
+@settings(max_examples=50, deadline=None)
+@given(n=st.integers(1, 60), seed=st.integers(0, 2**32 - 1))
+def test_hamming_is_n_one_minus_overlap_over_two(n: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    a, b = rng.choice(np.array([-1, 1], dtype=np.int8), size=(2, n))
+    m = overlap(a, b[np.newaxis])[0, 0]
+    assert_allclose(hamming(a, b)[0], n * (1 - m) / 2, rtol=0, atol=1e-9)
+
+
+def test_nearest_verdicts() -> None:
+    x = np.array([[1, 1, 1, 1, -1, -1], [1, -1, 1, -1, 1, -1]], dtype=np.int8)
+    stored, inverted, spurious = x[1], -x[0], np.array([1, 1, 1, 1, 1, 1], dtype=np.int8)
+    matches = nearest(np.stack([stored, inverted, spurious]), x)
+    assert [m.verdict for m in matches] == [STORED, INVERTED, SPURIOUS]
+    assert [m.index for m in matches] == [1, 0, 0]
+    assert matches[0].exact and not matches[1].exact and not matches[2].exact
+    assert matches[0].hamming == 0 and matches[1].hamming == 6 and matches[2].hamming == 2
+    assert_allclose([m.overlap for m in matches], [1.0, -1.0, 2 / 6], rtol=0, atol=1e-12)
+
+
+def test_overlap_shape_and_range() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.choice(np.array([-1, 1], dtype=np.int8), size=(3, 20))
+    m = overlap(x, x)
+    assert m.shape == (3, 3)
+    assert_allclose(np.diag(m), 1.0, rtol=0, atol=0)
+    assert np.all(np.abs(m) <= 1)

@@ -1,0 +1,102 @@
+"""Engines: fields and energies agree with dense references, without N x N storage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from hopfield_cli.errors import InvalidParameterError
+from hopfield_cli.network import DenseNetwork, QuadraticNetwork
+from hopfield_cli.rules import hebbian
+
+SEED = 20261123
+
+
+def random_patterns(p: int, n: int, seed: int = SEED) -> np.ndarray:
+    return np.random.default_rng(seed).choice(np.array([-1, 1], dtype=np.int8), size=(p, n))
+
+
+def dense_hebbian(x: np.ndarray) -> np.ndarray:
+    w = x.T.astype(np.float64) @ x.astype(np.float64) / x.shape[1]
+    np.fill_diagonal(w, 0.0)
+    return w
+
+
+@pytest.mark.parametrize("p, n", [(1, 5), (3, 40), (10, 64)])
+def test_hebbian_fields_and_energy_match_dense_matrix(p: int, n: int) -> None:
+    x = random_patterns(p, n)
+    net = hebbian(x)
+    w = dense_hebbian(x)
+    states = np.random.default_rng(SEED + 1).choice(np.array([-1, 0, 1], dtype=np.int8), size=(4, n))
+    assert_allclose(net.fields(states), states @ w.T, rtol=0, atol=1e-12)
+    expected = -0.5 * np.einsum("bi,ij,bj->b", states, w, states)
+    assert_allclose(net.energy(states), expected, rtol=1e-12, atol=1e-12)
+    assert_allclose(net.weights(), w, rtol=0, atol=1e-12)
+
+
+def test_hebbian_uses_exact_float32_integer_arithmetic() -> None:
+    net = hebbian(random_patterns(4, 100))
+    assert net.dtype == np.float32
+    assert net.rank == 4
+
+
+def test_centered_hebbian_field_is_weights_times_centred_state() -> None:
+    x = random_patterns(5, 50)
+    x[:, :30] = -1  # biased: mostly dark
+    net = hebbian(x, centered=True)
+    a = x.mean()
+    u = x - a
+    w = u.T @ u / x.shape[1]
+    np.fill_diagonal(w, 0.0)
+    s = random_patterns(1, 50, seed=3)[0]
+    assert_allclose(net.fields(s)[0], w @ (s - a), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "net",
+    [
+        hebbian(random_patterns(6, 30)),
+        hebbian(random_patterns(6, 30), threshold=0.1),
+        DenseNetwork(random_patterns(6, 30), "polynomial", degree=3),
+        DenseNetwork(random_patterns(6, 30), "polynomial", degree=4, threshold=0.05),
+        DenseNetwork(random_patterns(6, 30), "exponential", beta=0.3),
+    ],
+    ids=["hebbian", "hebbian-threshold", "poly3", "poly4-threshold", "exp"],
+)
+def test_field_is_half_the_energy_difference(net: QuadraticNetwork | DenseNetwork) -> None:
+    s = random_patterns(1, 30, seed=11)[0]
+    fields = net.fields(s)[0]
+    for i in range(30):
+        up, down = s.copy(), s.copy()
+        up[i], down[i] = 1, -1
+        energies = net.energy(np.stack([up, down]))
+        assert_allclose(fields[i], 0.5 * (energies[1] - energies[0]), rtol=1e-9, atol=1e-9)
+
+
+def test_block_prefix_fields_equal_sequential_updates() -> None:
+    x = random_patterns(5, 40)
+    for net in (hebbian(x), DenseNetwork(x, "exponential", beta=0.2)):
+        state = random_patterns(1, 40, seed=5)[0]
+        idx = np.arange(10, 20)
+        delta = np.zeros(10, dtype=np.int8)
+        delta[[1, 4, 7]] = -2 * state[idx[[1, 4, 7]]]
+        cache = net._start(state)
+        fields = net._prefix_fields(cache, idx, net._gather(idx), state[idx], delta)
+        sequential = state.copy()
+        for t, i in enumerate(idx):
+            assert_allclose(fields[t], net.fields(sequential)[0, i], rtol=1e-9, atol=1e-9)
+            sequential[i] += delta[t]
+
+
+def test_invalid_inputs_are_rejected_with_named_parameters() -> None:
+    with pytest.raises(InvalidParameterError, match="coupling"):
+        QuadraticNetwork(np.ones((2, 3)), np.eye(3), np.zeros(3))
+    with pytest.raises(InvalidParameterError, match="degree"):
+        DenseNetwork(random_patterns(2, 4), "polynomial", degree=1)
+    with pytest.raises(InvalidParameterError, match="beta"):
+        DenseNetwork(random_patterns(2, 4), "exponential", beta=-1.0)
+    with pytest.raises(InvalidParameterError, match="states"):
+        hebbian(random_patterns(2, 4)).fields(np.ones(5))
+    with pytest.raises(InvalidParameterError, match="-1, 0 and"):
+        hebbian(random_patterns(2, 4)).fields(np.full(4, 2))

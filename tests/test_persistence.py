@@ -1,0 +1,124 @@
+"""Model files: exact round trips, safe loading, atomic saves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hopfield_cli.errors import InvalidParameterError, ModelFileError
+from hopfield_cli.model import Model
+from hopfield_cli.persistence import FORMAT_VERSION, load_model, save_model
+
+
+def make_model(p: int = 3, shape: tuple[int, int] = (4, 5), seed: int = 0, **kwargs: object) -> Model:
+    patterns = np.random.default_rng(seed).choice(
+        np.array([-1, 1], dtype=np.int8), size=(p, shape[0] * shape[1])
+    )
+    return Model(patterns=patterns, names=tuple(f"img{k}" for k in range(p)), shape=shape, **kwargs)  # type: ignore[arg-type]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    p=st.integers(1, 6),
+    h=st.integers(1, 9),
+    w=st.integers(1, 9),
+    seed=st.integers(0, 1000),
+    binarize=st.sampled_from(["mean", "otsu", "dither", "0", "200"]),
+    centered=st.booleans(),
+    threshold=st.floats(-5, 5),
+)
+def test_round_trip_is_exact(
+    tmp_path: Path, p: int, h: int, w: int, seed: int, binarize: str, centered: bool, threshold: float
+) -> None:
+    model = make_model(p, (h, w), seed, binarize=binarize, centered=centered, threshold=threshold)
+    path = tmp_path / "m.npz"
+    save_model(model, path)
+    loaded = load_model(path)
+    np.testing.assert_array_equal(loaded.patterns, model.patterns)
+    assert loaded.patterns.dtype == np.int8
+    assert (loaded.names, loaded.shape, loaded.binarize, loaded.rule) == (
+        model.names,
+        model.shape,
+        model.binarize,
+        model.rule,
+    )
+    assert (loaded.centered, loaded.threshold, loaded.degree, loaded.beta) == (
+        model.centered,
+        model.threshold,
+        model.degree,
+        model.beta,
+    )
+    states = model.patterns
+    np.testing.assert_array_equal(loaded.network().fields(states), model.network().fields(states))
+
+
+def test_save_writes_plain_arrays_and_the_format_version(tmp_path: Path) -> None:
+    save_model(make_model(), tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as archive:
+        assert int(archive["format_version"]) == FORMAT_VERSION
+        assert all(archive[key].dtype != object for key in archive.files)
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+
+
+def test_save_creates_missing_folders(tmp_path: Path) -> None:
+    save_model(make_model(), tmp_path / "a" / "b" / "m.npz")
+    assert (tmp_path / "a" / "b" / "m.npz").is_file()
+
+
+def test_failed_save_keeps_the_previous_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "m.npz"
+    save_model(make_model(seed=1), path)
+    before = path.read_bytes()
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez_compressed", boom)
+    with pytest.raises(KeyboardInterrupt):
+        save_model(make_model(seed=2), path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+
+
+def test_object_arrays_are_refused_without_unpickling(tmp_path: Path) -> None:
+    path = tmp_path / "evil.npz"
+    model = make_model()
+    arrays = {
+        "format_version": np.asarray(1),
+        "rule": np.asarray("hebbian"),
+        "patterns": model.patterns,
+        "names": np.asarray(model.names, dtype=object),
+        "shape": np.asarray(model.shape),
+        "binarize": np.asarray("mean"),
+        "centered": np.asarray(False),
+        "threshold": np.asarray(0.0),
+        "degree": np.asarray(3),
+        "beta": np.asarray(0.0),
+    }
+    np.savez(path, **arrays)
+    with pytest.raises(ModelFileError, match="evil.npz"):
+        load_model(path)
+
+
+def test_model_validation_names_the_problem() -> None:
+    with pytest.raises(InvalidParameterError, match="duplicate pattern names: a"):
+        Model(patterns=np.ones((2, 4), dtype=np.int8), names=("a", "a"), shape=(2, 2))
+    with pytest.raises(InvalidParameterError, match=r"image shape \(3, 3\) does not match"):
+        Model(patterns=np.ones((1, 4), dtype=np.int8), names=("a",), shape=(3, 3))
+    with pytest.raises(InvalidParameterError, match="rule must be one of"):
+        Model(patterns=np.ones((1, 4), dtype=np.int8), names=("a",), shape=(2, 2), rule="magic")
+
+
+def test_append_keeps_order_and_settings() -> None:
+    model = make_model(2, threshold=0.5)
+    extra = make_model(1, seed=9).patterns
+    bigger = model.append(extra, ["new"])
+    assert bigger.names == ("img0", "img1", "new")
+    np.testing.assert_array_equal(bigger.patterns[2], extra[0])
+    assert bigger.threshold == 0.5
+    with pytest.raises(InvalidParameterError, match="duplicate"):
+        bigger.append(extra, ["new"])
