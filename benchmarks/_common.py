@@ -160,7 +160,7 @@ def render_table(section: SectionResult) -> str:
         met = {None: "", True: "yes", False: "NO"}[row.met]
         body.append(
             (
-                row.measure,
+                f"{row.measure} [{row.note}]" if row.note else row.measure,
                 format_value(row.ours, row.unit),
                 format_value(row.baseline, row.unit),
                 format_ratio(row.ratio),

@@ -125,7 +125,9 @@ def _case(n: int, p: int, quick: bool, log: Callable[[str], None]) -> tuple[list
     held.clear()
 
     label = f"N={n} P={p}"
-    extrapolated = f"baseline extrapolated from {sample} neurons"
+    extrapolated = (
+        f"baseline extrapolated from {sample} of {n} neurons" if sample < n else "baseline: full Python loop"
+    )
     rows = [
         Row(f"{label} build weights", build_ours, build_dense_s, "s", speedup(build_dense_s, build_ours)),
         Row(f"{label} weight memory", ours_bytes, w.nbytes, "bytes", speedup(w.nbytes, ours_bytes)),
@@ -178,6 +180,9 @@ def run(quick: bool, log: Callable[[str], None]) -> SectionResult:
         " extrapolated to a full sweep (labelled 'baseline extrapolated').",
         f"dense baseline holds an N x N float64 matrix: {largest**2 * 8 / 2**30:.3g} GiB at N={largest}.",
         "sweeps start from the same 30%-flipped pattern each time; medians of repeated perf_counter samples.",
+        "BLAS threads as in the header: on a busy machine with few cores, multi-threaded BLAS waits for"
+        " busy cores and inflates small calls (the dense Python-loop baseline most); --blas-threads 1"
+        " compares the kernels alone.",
     ]
     if quick:
         result.notes.append("quick mode: N=1024 only (the dense N=16384 case needs 2 GiB and is skipped).")
