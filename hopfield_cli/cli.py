@@ -7,10 +7,7 @@ and exit code 1, bad options exit 2 (Click's usage errors) and Ctrl-C exits
 ``hopfield --help`` starts as fast as Typer itself.
 """
 
-from __future__ import annotations
-
 import functools
-import json
 import math
 import os
 import sys
@@ -203,7 +200,7 @@ MaxPixelsOption = Annotated[
 # ---------------------------------------------------------------- shared helpers
 
 
-def _console() -> Console:
+def _console() -> "Console":
     from rich.console import Console
 
     return Console(stderr=True, highlight=False)
@@ -231,7 +228,7 @@ def _progress(description: str, total: int, quiet: bool) -> Iterator[Callable[[i
 
 def _read_inputs(
     inputs: Sequence[Path], *, max_pixels: int, limit: int | None, quiet: bool, what: str
-) -> list[GrayImage]:
+) -> "list[GrayImage]":
     from hopfield_cli.images import find_inputs, read_source
 
     sources, skipped = find_inputs(inputs)
@@ -265,6 +262,8 @@ def _output_paths(output: Path, names: Sequence[str], suffix: str = ".png") -> l
 
 
 def _emit_json(obj: dict[str, Any]) -> None:
+    import json
+
     sys.stdout.write(json.dumps(obj) + "\n")
 
 
@@ -370,7 +369,7 @@ def _check_same(stored: object, requested: object, option: str) -> None:
         )
 
 
-def _train_summary(model: Model, path: Path) -> dict[str, Any]:
+def _train_summary(model: "Model", path: Path) -> dict[str, Any]:
     import numpy as np
 
     from hopfield_cli.metrics import overlap
@@ -575,7 +574,9 @@ def recall(
         _print_recall(records, results)
 
 
-def _recall_record(name: str, target: Path, model: Model, result: RecallResult, match: Any) -> dict[str, Any]:
+def _recall_record(
+    name: str, target: Path, model: "Model", result: "RecallResult", match: Any
+) -> dict[str, Any]:
     return {
         "input": name,
         "output": str(target),
@@ -592,7 +593,7 @@ def _recall_record(name: str, target: Path, model: Model, result: RecallResult, 
     }
 
 
-def _print_recall(records: list[dict[str, Any]], results: list[RecallResult]) -> None:
+def _print_recall(records: list[dict[str, Any]], results: "list[RecallResult]") -> None:
     from rich.table import Table
 
     console = _console()
