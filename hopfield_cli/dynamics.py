@@ -245,30 +245,54 @@ def async_sweep(
     block = _default_block(network.n_neurons) if block is None else block
     cache = network._start(state)
     changed = 0
-    for start in range(0, order.size, block):
-        idx = order[start : start + block]
+    for begin in range(0, order.size, block):
+        idx = order[begin : begin + block]
         rows = network._gather(idx)
         current = state[idx]
         draws = rng.random(idx.size) if temperature > 0 else None
-        delta: NDArray[np.int8] | None = None
-        # Position t of a round is exact once positions before t are: at most
-        # len(idx) + 1 rounds, in practice one or two.
-        for _ in range(idx.size + 1):
-            fields = network._prefix_fields(cache, idx, rows, current, delta)
-            if draws is None:
-                new = _decide(fields)
-            else:
-                prob_up = 0.5 * (1.0 + np.tanh(fields / temperature))
-                new = np.where(draws < prob_up, 1, -1).astype(np.int8)
-            proposed = (new - current).astype(np.int8)
-            if delta is not None and np.array_equal(proposed, delta):
-                break
-            delta = proposed
-            if not delta.any():
-                break
-        assert delta is not None
+        delta = _settle_block(network, cache, idx, rows, current, draws, temperature)
         if delta.any():
             state[idx] = current + delta
-            network._apply(cache, rows, delta)
             changed += int(np.count_nonzero(delta))
     return changed
+
+
+def _settle_block(
+    network: Network,
+    cache: Any,
+    idx: NDArray[np.intp],
+    rows: tuple[Any, ...],
+    current: NDArray[np.int8],
+    draws: NDArray[np.float64] | None,
+    temperature: float,
+) -> NDArray[np.int8]:
+    """Changes of the neurons ``idx`` visited in order; applies them to ``cache``.
+
+    Each round computes the fields of the unsettled neurons assuming the
+    changes guessed in the previous round.  Up to and including the first
+    neuron whose decision differs from the guess, the fields were exact, so
+    those neurons are settled and folded into ``cache``; the next round starts
+    after them.  A round whose decisions all match the guess settles the rest.
+    """
+    delta = np.zeros(idx.size, dtype=np.int8)
+    start = 0
+    while start < idx.size:
+        part = slice(start, None)
+        guess = delta[part]
+        fields = network._prefix_fields(
+            cache, idx[part], tuple(r[part] for r in rows), current[part], guess if guess.any() else None
+        )
+        if draws is None:
+            new = _decide(fields)
+        else:
+            prob_up = 0.5 * (1.0 + np.tanh(fields / temperature))
+            new = np.where(draws[part] < prob_up, 1, -1).astype(np.int8)
+        proposed = (new - current[part]).astype(np.int8)
+        mismatch = np.flatnonzero(proposed != guess)
+        stop = idx.size if mismatch.size == 0 else start + int(mismatch[0]) + 1
+        delta[part] = proposed
+        settled = slice(start, stop)
+        if delta[settled].any():
+            network._apply(cache, tuple(r[settled] for r in rows), delta[settled])
+        start = stop
+    return delta

@@ -34,8 +34,11 @@ FloatArray = NDArray[np.floating[Any]]
 
 # Largest integer that float32 represents exactly.
 _FLOAT32_EXACT = 2**24
-# Bound on the temporary (batch x neurons) arrays built at once, in elements.
-_BLOCK_ELEMENTS = 1 << 22
+# Temporaries of about this many elements stay in cache and are not
+# re-mapped from the OS on every call (measured: page faults dominated).
+_BLOCK_ELEMENTS = 1 << 18
+# ... but matrix products need enough rows to be efficient.
+_MIN_BLOCK_ROWS = 32
 
 
 def _exclusive_cumsum(increments: FloatArray) -> FloatArray:
@@ -46,7 +49,7 @@ def _exclusive_cumsum(increments: FloatArray) -> FloatArray:
 
 
 def _rows_per_block(width: int) -> int:
-    return max(1, _BLOCK_ELEMENTS // max(1, width))
+    return max(_MIN_BLOCK_ROWS, _BLOCK_ELEMENTS // max(1, width))
 
 
 class Network(ABC):
@@ -78,9 +81,9 @@ class Network(ABC):
         """
         batch = as_states("states", states, self.n_neurons)
         out = np.empty(batch.shape, dtype=np.float64)
-        step = _rows_per_block(self.n_neurons * self._block_width())
+        step = _rows_per_block(self.n_neurons)
         for start in range(0, batch.shape[0], step):
-            out[start : start + step] = self._batch_fields(batch[start : start + step])
+            self._batch_fields(batch[start : start + step], out[start : start + step])
         return out
 
     def energy(self, states: Any) -> NDArray[np.float64]:
@@ -101,11 +104,9 @@ class Network(ABC):
             out[start : start + step] = self._batch_energy(batch[start : start + step])
         return out
 
-    def _block_width(self) -> int:
-        return 1
-
     @abstractmethod
-    def _batch_fields(self, states: NDArray[np.int8]) -> NDArray[np.float64]: ...
+    def _batch_fields(self, states: NDArray[np.int8], out: NDArray[np.float64]) -> None:
+        """Write the fields of ``states`` into ``out`` (same shape)."""
 
     @abstractmethod
     def _batch_energy(self, states: NDArray[np.int8]) -> NDArray[np.float64]: ...
@@ -167,7 +168,9 @@ class QuadraticNetwork(Network):
         threshold: Any = 0.0,
         scale: float = 1.0,
     ) -> None:
-        u = np.asarray(factors, dtype=np.float64)
+        u = np.asarray(factors)
+        if not (np.issubdtype(u.dtype, np.integer) or np.issubdtype(u.dtype, np.floating)):
+            raise InvalidParameterError(f"factors must be numeric, got dtype {u.dtype}")
         m = np.asarray(coupling, dtype=np.float64)
         d = np.asarray(self_coupling, dtype=np.float64)
         if u.ndim != 2 or u.shape[1] == 0:
@@ -185,20 +188,25 @@ class QuadraticNetwork(Network):
         dtype = np.float32 if self._float32_exact(u, m, d) else np.float64
         self.dtype = np.dtype(dtype)
         self._ut: FloatArray = np.ascontiguousarray(u.T, dtype=dtype)  # (N, K)
-        self._mut: FloatArray = np.ascontiguousarray((m @ u).T, dtype=dtype)  # (N, K), rows of (M U).T
         self._m: FloatArray = m.astype(dtype)
         self._d: FloatArray = d.astype(dtype)
+        # Rows of (M U).T; Hebbian storage has M = I, so share the factors.
+        identity = np.array_equal(m, np.eye(k))
+        self._mut: FloatArray = self._ut if identity else np.ascontiguousarray(self._ut @ self._m.T)
 
     @staticmethod
-    def _float32_exact(u: FloatArray, m: FloatArray, d: FloatArray) -> bool:
+    def _float32_exact(u: NDArray[Any], m: FloatArray, d: FloatArray) -> bool:
         """True when every intermediate is an integer below 2**24."""
-        if not all(np.array_equal(a, np.round(a)) for a in (u, m, d)):
+        integral = np.issubdtype(u.dtype, np.integer) or np.array_equal(u, np.round(u))
+        if not (integral and all(np.array_equal(a, np.round(a)) for a in (m, d))):
             return False
         n = u.shape[1]
-        umax = float(np.abs(u).max(initial=0.0))
+        umax = float(np.abs(u).max(initial=0))
         projection = n * umax  # bound on |U s|
         coupled = projection * float(np.abs(m).sum(axis=1).max(initial=0.0))  # |M U s|
-        field = coupled * float(np.abs(u).sum(axis=0).max(initial=0.0)) + float(np.abs(d).max(initial=0.0))
+        field = coupled * float(np.abs(u).sum(axis=0, dtype=np.float64).max(initial=0.0)) + float(
+            np.abs(d).max(initial=0.0)
+        )
         return bool(max(projection, coupled, field) < _FLOAT32_EXACT)
 
     @property
@@ -213,18 +221,14 @@ class QuadraticNetwork(Network):
         np.fill_diagonal(w, 0.0)
         return np.asarray(self.scale * w, dtype=np.float64)
 
-    def _block_width(self) -> int:
-        return 2
-
-    def _batch_fields(self, states: NDArray[np.int8]) -> NDArray[np.float64]:
+    def _batch_fields(self, states: NDArray[np.int8], out: NDArray[np.float64]) -> None:
         s = states.astype(self.dtype)
         coupled = (s @ self._ut) @ self._m  # (B, K)
         h = coupled @ self._ut.T
-        h -= s * self._d
-        out = h.astype(np.float64)
-        out *= self.scale
+        s *= self._d
+        h -= s
+        np.multiply(h, self.scale, out=out, dtype=np.float64)
         out -= self.threshold
-        return out
 
     def _batch_energy(self, states: NDArray[np.int8]) -> NDArray[np.float64]:
         s = states.astype(self.dtype)
@@ -305,9 +309,6 @@ class DenseNetwork(Network):
         self.threshold = np.broadcast_to(np.asarray(threshold, dtype=np.float64), (n,)).copy()
         self._xt = np.ascontiguousarray(patterns.T, dtype=np.float64)  # (N, P)
 
-    def _block_width(self) -> int:
-        return 2 * int(self._xt.shape[1])
-
     def _interaction(self, a: FloatArray, xi: FloatArray) -> NDArray[np.float64]:
         """Field from overlaps ``a`` that exclude the neuron, pattern bits ``xi``.
 
@@ -321,9 +322,8 @@ class DenseNetwork(Network):
         beta = self.beta
         return np.asarray((_logsumexp(beta * (a + xi)) - _logsumexp(beta * (a - xi))) / (2 * beta))
 
-    def _batch_fields(self, states: NDArray[np.int8]) -> NDArray[np.float64]:
-        out = np.empty(states.shape, dtype=np.float64)
-        step = _rows_per_block(self._xt.shape[1])
+    def _batch_fields(self, states: NDArray[np.int8], out: NDArray[np.float64]) -> None:
+        step = max(1, _BLOCK_ELEMENTS // int(self._xt.shape[1]))
         for b, state in enumerate(states.astype(np.float64)):
             overlaps = state @ self._xt
             for start in range(0, self.n_neurons, step):
@@ -331,7 +331,6 @@ class DenseNetwork(Network):
                 a = overlaps - xi * state[start : start + step, np.newaxis]
                 out[b, start : start + step] = self._interaction(a, xi)
         out -= self.threshold
-        return out
 
     def _batch_energy(self, states: NDArray[np.int8]) -> NDArray[np.float64]:
         s = states.astype(np.float64)

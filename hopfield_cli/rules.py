@@ -45,9 +45,7 @@ def hebbian(patterns: Any, *, centered: bool = False, threshold: float = 0.0) ->
     x = as_patterns(patterns)
     p, n = x.shape
     if not centered:
-        factors = x.astype(np.float64)
-        self_coupling = np.full(n, float(p))
-        return QuadraticNetwork(factors, np.eye(p), self_coupling, threshold, scale=1.0 / n)
+        return QuadraticNetwork(x, np.eye(p), np.full(n, float(p)), threshold, scale=1.0 / n)
     activity = float(x.mean())
     factors = x.astype(np.float64) - activity
     self_coupling = (factors**2).sum(axis=0)
