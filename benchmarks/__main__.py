@@ -46,8 +46,10 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--blas-threads",
         type=int,
+        default=1,
         metavar="N",
-        help="limit BLAS threads (here and in every child process); default: the library's own choice",
+        help="BLAS threads here and in every child process; default 1, as the hopfield CLI uses; "
+        "0 leaves the library's own choice",
     )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write every number to FILE as JSON")
     return parser.parse_args(argv)
@@ -55,7 +57,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
-    if args.blas_threads is not None:
+    if args.blas_threads:
         # On a small machine shared with other work, BLAS threads that wait for
         # a busy core can slow small products tenfold; one thread shows the
         # kernels' own cost.  Set before NumPy loads, and inherited by children.
@@ -74,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     info = machine_info()
     info["blas_threads"] = args.blas_threads
     print(machine_line(info))
-    threads = "default" if args.blas_threads is None else args.blas_threads
+    threads = args.blas_threads or "library default"
     print(f"mode: {'quick' if args.quick else 'full'}; BLAS threads: {threads}")
     results: list[SectionResult] = []
     failed = False
