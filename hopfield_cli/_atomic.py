@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,10 +18,23 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     so the final ``os.replace`` is atomic: readers see the old file or the new
     one, never a half-written one.  On any exception, including
     ``KeyboardInterrupt``, the temporary file is removed and ``target`` is
-    left as it was.
+    left as it was.  The new file gets the permissions of the one it
+    replaces, or those of an ordinary new file (``0o666`` less the umask).
+
+    Raises
+    ------
+    IsADirectoryError
+        If ``target`` is a folder.
+    NotADirectoryError
+        If a file stands where a folder of the path should be.
     """
     final = Path(target)
-    final.parent.mkdir(parents=True, exist_ok=True)
+    if final.is_dir():
+        raise IsADirectoryError(f"{final}: is a folder; give a file name")
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise NotADirectoryError(f"{final.parent}: cannot create this folder, a file is in the way") from exc
     fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
     os.close(fd)
     temporary = Path(name)
@@ -28,7 +42,17 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         yield temporary
         with open(temporary, "rb+") as handle:
             os.fsync(handle.fileno())
+        os.chmod(temporary, _mode_for(final))  # mkstemp made it 0o600
         os.replace(temporary, final)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def _mode_for(final: Path) -> int:
+    try:
+        return stat.S_IMODE(final.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0o022)  # the only portable way to read the umask is to set it
+        os.umask(umask)
+        return 0o666 & ~umask

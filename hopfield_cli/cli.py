@@ -192,7 +192,9 @@ SeedOption = Annotated[
 MaxPixelsOption = Annotated[
     int,
     typer.Option(
-        min=1, help="Refuse images with more pixels than this, before decoding them (decompression bombs)."
+        min=1,
+        help="Refuse images (and array/IDX stacks, all images together) with more pixels than this, "
+        "before decoding them (decompression bombs).",
     ),
 ]
 
@@ -313,7 +315,7 @@ def train(
     target = output if output is not None else append
     if target is None:
         raise typer.BadParameter("give the model file to write", param_hint="--output")
-    _refuse_overwriting_inputs(target, inputs)
+    _refuse_overwriting_inputs([target], inputs)
 
     from hopfield_cli.images import to_pattern
     from hopfield_cli.model import Model
@@ -353,12 +355,32 @@ def train(
         _print_train_summary(summary)
 
 
-def _refuse_overwriting_inputs(target: Path, inputs: Sequence[Path]) -> None:
-    resolved = target.resolve()
+def _refuse_overwriting_inputs(
+    targets: Sequence[Path], inputs: Sequence[Path], option: str = "--output"
+) -> None:
+    """Refuse, before writing anything, to replace a file (or folder) the command reads.
+
+    Files are compared by device and inode, so links and other spellings of a
+    path are caught; the files inside input folders count as inputs.
+    """
+
+    def identity(path: Path) -> tuple[int, int] | None:
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+    read: set[tuple[int, int] | None] = set()
     for item in inputs:
-        if item.resolve() == resolved:
+        read.add(identity(item))
+        if item.is_dir():
+            read.update(identity(child) for child in item.iterdir() if not child.name.startswith("."))
+    read.discard(None)
+    for target in targets:
+        if identity(target) in read:
             raise typer.BadParameter(
-                f"{target} is also an input; refusing to overwrite it", param_hint="--output"
+                f"{target} is also an input; refusing to overwrite it", param_hint=option
             )
 
 
@@ -472,6 +494,7 @@ def corrupt(
 
     images = _read_inputs(inputs, max_pixels=max_pixels, limit=None, quiet=quiet, what="images")
     targets = _output_paths(output, [image.name for image in images])
+    _refuse_overwriting_inputs(targets, inputs)
     shape = parse_size(size)
     rng = as_rng(seed)
     for image, target in zip(images, targets, strict=True):
@@ -533,6 +556,9 @@ def recall(
     model = load_model(model_path)
     images = _read_inputs(inputs, max_pixels=max_pixels, limit=None, quiet=quiet, what="cues")
     targets = _output_paths(output, [image.name for image in images])
+    _refuse_overwriting_inputs(targets, [model_path, *inputs])
+    if montage is not None:
+        _refuse_overwriting_inputs([montage], [model_path, *inputs], "--montage")
 
     import numpy as np
 

@@ -8,9 +8,11 @@ they contain; files of no known type are reported back as skipped.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import warnings
-from collections.abc import Iterable
+import zlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hopfield_cli._atomic import atomic_path
+from hopfield_cli._npyio import ArrayFileError, ArrayHeader, load_arrays
 from hopfield_cli._validate import as_states, check_positive_int
 from hopfield_cli.errors import ImageReadError, InvalidParameterError, NoInputError
 from hopfield_cli.options import DEFAULT_BINARIZE, DEFAULT_MAX_PIXELS, parse_binarize
@@ -136,7 +139,7 @@ def _looks_like_idx(path: Path) -> bool:
     try:
         with _open_maybe_gzip(path) as handle:
             head = handle.read(4)
-    except (OSError, EOFError):
+    except (OSError, EOFError, zlib.error):
         return False
     return len(head) == 4 and head[:2] == b"\0\0" and head[2] in _IDX_DTYPES and 1 <= head[3] <= 4
 
@@ -152,11 +155,17 @@ def read_source(
 ) -> list[GrayImage]:
     """Read every image in ``source`` (at most ``limit`` of them).
 
+    ``max_pixels`` bounds the pixels of each image and, for ``.npy``/``.npz``
+    stacks and IDX files, of all the images in the file together; it is
+    checked against the headers, before anything is decoded.
+
     Raises
     ------
     ImageReadError
         If the file is empty, truncated, of the wrong type, too large or holds
         values that are not images.  The message starts with the file name.
+    FileNotFoundError
+        If the file does not exist.
     """
     check_positive_int("max_pixels", max_pixels)
     if limit is not None:
@@ -172,7 +181,7 @@ def read_source(
         return [_read_image(path, max_pixels)]
     except FileNotFoundError as exc:
         raise FileNotFoundError(f"{path}: no such file") from exc
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise ImageReadError(f"{path}: cannot read file ({exc.__class__.__name__}: {exc})") from exc
 
 
@@ -200,8 +209,10 @@ def _read_image(path: Path, max_pixels: int) -> GrayImage:
     from PIL import Image, UnidentifiedImageError
 
     with warnings.catch_warnings():
-        # We enforce our own pixel limit below, before decoding.
+        # We enforce our own pixel limit below, before decoding.  Pillow's other warnings
+        # ("Possibly corrupt EXIF data"...) concern metadata: the pixels decode, or it raises.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        warnings.filterwarnings("ignore", module=r"PIL\.")
         saved_limit = Image.MAX_IMAGE_PIXELS
         Image.MAX_IMAGE_PIXELS = None
         try:
@@ -213,7 +224,7 @@ def _read_image(path: Path, max_pixels: int) -> GrayImage:
                         f"{max_pixels} (raise it with --max-pixels)"
                     )
                 im.load()
-                return _gray_image(path.stem, im)
+                return _gray_image(path, im)
         except UnidentifiedImageError as exc:
             raise ImageReadError(f"{path}: not a readable image") from exc
         except (SyntaxError, ValueError) as exc:  # Pillow reports some corrupt headers so
@@ -222,10 +233,13 @@ def _read_image(path: Path, max_pixels: int) -> GrayImage:
             Image.MAX_IMAGE_PIXELS = saved_limit
 
 
-def _gray_image(name: str, im: Any) -> GrayImage:
+def _gray_image(path: Path, im: Any) -> GrayImage:
+    name = path.stem
     if im.mode in ("I", "F") or im.mode.startswith("I;"):
-        gray = _stretch(np.asarray(im, dtype=np.float64))
-        return GrayImage(name, gray)
+        values = np.asarray(im, dtype=np.float64)
+        if not np.all(np.isfinite(values)):
+            raise ImageReadError(f"{path}: image holds NaN or infinite values")
+        return GrayImage(name, _stretch(values))
     has_alpha = "A" in im.getbands() or "transparency" in im.info
     if not has_alpha:
         return GrayImage(name, np.asarray(im.convert("L"), dtype=np.float32))
@@ -239,24 +253,33 @@ def _gray_image(name: str, im: Any) -> GrayImage:
 
 def _stretch(values: NDArray[Any]) -> NDArray[np.float32]:
     """Map arbitrary finite values linearly onto [0, 255]."""
+    # float64 and halving keep ``high - low`` finite for any finite input (float16, +-1e308).
+    values = np.asarray(values, dtype=np.float64) / 2.0
     low, high = float(values.min()), float(values.max())
     if high == low:
         return np.full(values.shape, 255.0 if high > 0 else 0.0, dtype=np.float32)
-    return ((values - low) * (255.0 / (high - low))).astype(np.float32)
+    return ((values - low) / (high - low) * 255.0).astype(np.float32)
 
 
 def _read_array_file(path: Path, max_pixels: int, limit: int | None) -> list[GrayImage]:
+    def check(_is_archive: bool, headers: Sequence[ArrayHeader]) -> None:
+        if not headers:
+            raise ImageReadError(f"{path}: archive holds no arrays")
+        total = 0
+        for header in headers:
+            _check_stack(path, header.name, header.shape, header.dtype, max_pixels)
+            total += math.prod(header.shape)
+        if total > max_pixels:
+            raise ImageReadError(
+                f"{path}: holds {total} pixels in all, over the limit of {max_pixels} "
+                "(raise it with --max-pixels)"
+            )
+
     try:
-        loaded = np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        raise ImageReadError(f"{path}: not a numeric .npy/.npz array file ({exc})") from exc
-    if isinstance(loaded, np.lib.npyio.NpzFile):
-        with loaded:
-            arrays = [(f"{path.stem}-{key}", loaded[key]) for key in loaded.files]
-    else:
-        arrays = [(path.stem, loaded)]
-    if not arrays:
-        raise ImageReadError(f"{path}: archive holds no arrays")
+        is_archive, loaded = load_arrays(path, check)
+    except ArrayFileError as exc:
+        raise ImageReadError(f"{path}: {exc}") from exc
+    arrays = [(f"{path.stem}-{key}" if is_archive else key, array) for key, array in loaded]
     images: list[GrayImage] = []
     for name, array in arrays:
         images.extend(_images_from_array(path, name, array, max_pixels))
@@ -265,24 +288,33 @@ def _read_array_file(path: Path, max_pixels: int, limit: int | None) -> list[Gra
     return images
 
 
+def _check_stack(
+    path: Path, name: str, shape: tuple[int, ...], dtype: np.dtype[Any], max_pixels: int
+) -> None:
+    """Refuse an array, from its shape and dtype alone, unless it is a non-empty image stack."""
+    if len(shape) not in (2, 3):
+        raise ImageReadError(f"{path}: array {name!r} has shape {shape}; expected (H, W) or (K, H, W)")
+    if 0 in shape:
+        raise ImageReadError(f"{path}: array {name!r} is empty (shape {shape})")
+    if dtype.kind not in "biuf":
+        raise ImageReadError(f"{path}: array {name!r} has dtype {dtype}; expected numbers")
+    height, width = shape[-2:]
+    if height * width > max_pixels:
+        raise ImageReadError(
+            f"{path}: images of {width}x{height} = {height * width} pixels exceed the limit of "
+            f"{max_pixels} (raise it with --max-pixels)"
+        )
+
+
 def _images_from_array(path: Path, name: str, array: NDArray[Any], max_pixels: int) -> list[GrayImage]:
+    _check_stack(path, name, array.shape, array.dtype, max_pixels)
     if array.ndim == 2:
         stack, names = array[np.newaxis], [name]
-    elif array.ndim == 3:
+    else:
         width = len(str(len(array) - 1))
         stack, names = array, [f"{name}-{k:0{width}d}" for k in range(len(array))]
-    else:
-        raise ImageReadError(f"{path}: array {name!r} has shape {array.shape}; expected (H, W) or (K, H, W)")
-    if stack.shape[0] == 0 or stack.shape[1] == 0 or stack.shape[2] == 0:
-        raise ImageReadError(f"{path}: array {name!r} is empty (shape {array.shape})")
-    if stack.shape[1] * stack.shape[2] > max_pixels:
-        raise ImageReadError(
-            f"{path}: images of {stack.shape[2]}x{stack.shape[1]} exceed {max_pixels} pixels"
-        )
     if stack.dtype == np.bool_:
         stack = stack.astype(np.int8)
-    if not (np.issubdtype(stack.dtype, np.integer) or np.issubdtype(stack.dtype, np.floating)):
-        raise ImageReadError(f"{path}: array {name!r} has dtype {stack.dtype}; expected numbers")
     if not np.all(np.isfinite(stack)):
         raise ImageReadError(f"{path}: array {name!r} contains NaN or infinite values")
     values = np.unique(stack)
@@ -307,6 +339,8 @@ def _images_from_array(path: Path, name: str, array: NDArray[Any], max_pixels: i
 
 
 def _read_idx(path: Path, max_pixels: int, limit: int | None) -> list[GrayImage]:
+    stem = path.name[: -len(".gz")] if path.name.endswith(".gz") else path.name
+    stem = Path(stem).stem if Path(stem).suffix.lower() == ".idx" else stem
     with _open_maybe_gzip(path) as handle:
         head = handle.read(4)
         if len(head) < 4 or head[:2] != b"\0\0" or head[2] not in _IDX_DTYPES:
@@ -324,16 +358,21 @@ def _read_idx(path: Path, max_pixels: int, limit: int | None) -> list[GrayImage]
         count = shape[0] if limit is None else min(limit, shape[0])
         if count == 0 or shape[1] * shape[2] == 0:
             raise ImageReadError(f"{path}: IDX file holds no images")
-        if shape[1] * shape[2] > max_pixels:
-            raise ImageReadError(f"{path}: images of {shape[2]}x{shape[1]} exceed {max_pixels} pixels")
+        # Checked on the header alone: nothing is read before the sizes are known to be sane.
         dtype = np.dtype(_IDX_DTYPES[head[2]])
+        _check_stack(path, stem, (count, shape[1], shape[2]), dtype, max_pixels)
+        if count * shape[1] * shape[2] > max_pixels:
+            raise ImageReadError(
+                f"{path}: {count} images of {shape[2]}x{shape[1]} exceed the limit of {max_pixels} pixels "
+                "in all (raise it with --max-pixels, or use --limit)"
+            )
         needed = count * shape[1] * shape[2] * dtype.itemsize
+        if not isinstance(handle, gzip.GzipFile) and path.stat().st_size - handle.tell() < needed:
+            raise ImageReadError(f"{path}: truncated IDX data (fewer than the {needed} bytes declared)")
         data = handle.read(needed)
     if len(data) < needed:
         raise ImageReadError(f"{path}: truncated IDX data ({len(data)} of {needed} bytes)")
     stack = np.frombuffer(data, dtype=dtype).reshape(count, shape[1], shape[2])
-    stem = path.name[: -len(".gz")] if path.name.endswith(".gz") else path.name
-    stem = Path(stem).stem if Path(stem).suffix.lower() == ".idx" else stem
     return _images_from_array(path, stem, stack, max_pixels)
 
 

@@ -7,8 +7,9 @@ and every key is checked for presence, dtype, shape and finiteness.
 
 from __future__ import annotations
 
+import functools
 import os
-import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hopfield_cli._atomic import atomic_path
+from hopfield_cli._npyio import ArrayFileError, ArrayHeader, load_arrays
 from hopfield_cli.errors import HopfieldError, ModelFileError
 from hopfield_cli.model import Model
 
@@ -67,8 +69,10 @@ def load_model(path: str | os.PathLike[str]) -> Model:
     FileNotFoundError
         If ``path`` does not exist.
     ModelFileError
-        If the file is not a model archive, has missing, extra or malformed
-        keys, non-finite values, object arrays, or a newer format version.
+        If the file is not a model archive, is truncated or damaged, has
+        missing, extra or malformed keys, non-finite values, object arrays
+        (never unpickled), or a newer format version.  Keys, dtypes and
+        dimensions are checked on the array headers, before any data is read.
         The message starts with the file name.
     """
     file = Path(path)
@@ -76,31 +80,48 @@ def load_model(path: str | os.PathLike[str]) -> Model:
         raise FileNotFoundError(f"{file}: no such model file")
     if file.is_dir():
         raise ModelFileError(f"{file}: is a folder, not a model file")
+
+    def check(is_archive: bool, headers: Sequence[ArrayHeader], *, all_keys: bool = True) -> None:
+        # Keys, dtypes and dimensions are vetted on the headers, before any data is read.
+        if not is_archive:
+            raise ModelFileError(f"{file}: not an .npz model archive (a plain .npy array)")
+        keys = {header.name for header in headers}
+        missing = sorted(set(_SCHEMA) - keys)
+        extra = sorted(keys - set(_SCHEMA))
+        if missing and all_keys:
+            raise ModelFileError(f"{file}: missing keys: {', '.join(missing)}")
+        if extra:
+            raise ModelFileError(f"{file}: unexpected keys: {', '.join(extra)}")
+        for header in headers:
+            kinds, ndim = _SCHEMA[header.name]
+            if header.dtype.kind not in kinds:
+                raise ModelFileError(
+                    f"{file}: key {header.name!r} has dtype {header.dtype}, expected kind {kinds!r}"
+                )
+            if len(header.shape) != ndim:
+                raise ModelFileError(
+                    f"{file}: key {header.name!r} has {len(header.shape)} dimensions, expected {ndim}"
+                )
+
     try:
-        with np.load(file, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise ModelFileError(f"{file}: not an .npz model archive (a plain .npy array)")
-            keys = set(archive.files)
-            missing = sorted(set(_SCHEMA) - keys)
-            extra = sorted(keys - set(_SCHEMA))
-            if missing:
-                raise ModelFileError(f"{file}: missing keys: {', '.join(missing)}")
-            if extra:
-                raise ModelFileError(f"{file}: unexpected keys: {', '.join(extra)}")
-            data = {key: _checked(file, key, archive[key]) for key in _SCHEMA}
-    except ModelFileError:
-        raise
-    except ValueError as exc:
-        # np.load refuses object arrays (pickles) with ValueError.
-        raise ModelFileError(f"{file}: not a valid model file ({exc})") from exc
-    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise ModelFileError(f"{file}: not a readable .npz model file ({exc})") from exc
+        # The version first: a newer format may have other keys, and deserves its own message.
+        _, head = load_arrays(file, functools.partial(check, all_keys=False), only={"format_version"})
+        version = int(head[0][1]) if head else None
+        if version is not None and version > FORMAT_VERSION:
+            raise ModelFileError(
+                f"{file}: format version {version} is newer than this hopfield-cli supports "
+                f"({FORMAT_VERSION}); upgrade hopfield-cli"
+            )
+        _, arrays = load_arrays(file, check)
+    except ArrayFileError as exc:
+        raise ModelFileError(f"{file}: not a valid model file: {exc}") from exc
+    except OSError as exc:
+        raise ModelFileError(f"{file}: cannot read model file ({exc.__class__.__name__}: {exc})") from exc
+    data = dict(arrays)
+    for key, value in data.items():
+        if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+            raise ModelFileError(f"{file}: key {key!r} contains NaN or infinite values")
     version = int(data["format_version"])
-    if version > FORMAT_VERSION:
-        raise ModelFileError(
-            f"{file}: format version {version} is newer than this hopfield-cli supports "
-            f"({FORMAT_VERSION}); upgrade hopfield-cli"
-        )
     if version < 1:
         raise ModelFileError(f"{file}: invalid format version {version}")
     patterns = data["patterns"]
@@ -124,14 +145,3 @@ def load_model(path: str | os.PathLike[str]) -> Model:
         )
     except HopfieldError as exc:
         raise ModelFileError(f"{file}: {exc}") from exc
-
-
-def _checked(file: Path, key: str, value: NDArray[Any]) -> NDArray[Any]:
-    kinds, ndim = _SCHEMA[key]
-    if value.dtype.kind not in kinds:
-        raise ModelFileError(f"{file}: key {key!r} has dtype {value.dtype}, expected kind {kinds!r}")
-    if value.ndim != ndim:
-        raise ModelFileError(f"{file}: key {key!r} has {value.ndim} dimensions, expected {ndim}")
-    if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
-        raise ModelFileError(f"{file}: key {key!r} contains NaN or infinite values")
-    return value
