@@ -1,0 +1,524 @@
+"""Capacity sweeps: how many patterns a rule stores before recall breaks down.
+
+For each load P of a grid, and for ``trials`` independent repetitions, the
+sweep stores P patterns (random unbiased ones, or a random subset of patterns
+the caller supplies), cues stored patterns with ``noise`` flipped bits, runs
+:func:`hopfield_cli.dynamics.recall` and records how often the cued pattern
+comes back exactly, the mean overlap with it, the number of iterations and
+the share of spurious end states.  The capacity is the largest load of the
+grid before the first load that fails the criterion.
+
+Criteria and the theory lines they correspond to (random unbiased patterns):
+
+* ``"exact"`` -- at least :data:`EXACT_SHARE` (90 %) of the cued patterns
+  come back bit for bit.  This is the "most memories exact" regime, whose
+  Hebbian theory line is ``N / (2 ln N)`` (McEliece et al. 1987); Storkey's
+  ``N / sqrt(2 ln N)`` is stated in the same sense.
+* ``"all"`` -- every cued pattern of every trial comes back exactly: Hebbian
+  theory ``N / (4 ln N)``.
+* a float ``t`` in (0, 1] -- the mean overlap with the cued pattern is at
+  least ``t``.  Bit errors are tolerated, as in the ``0.138 N`` line of
+  Amit, Gutfreund & Sompolinsky (1985), where the retrieval overlap is 0.967.
+
+The library never prints; pass ``progress`` to follow a long sweep.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hopfield_cli import rules
+from hopfield_cli._validate import (
+    RNGLike,
+    as_patterns,
+    as_rng,
+    check_choice,
+    check_fraction,
+    check_positive_int,
+)
+from hopfield_cli.corruption import flip
+from hopfield_cli.dynamics import DEFAULT_MAX_ITER, FIXED_POINT, UPDATES, recall
+from hopfield_cli.errors import InvalidParameterError
+
+CRITERIA = ("exact", "all")
+#: Share of cued patterns that must come back exactly under ``criterion="exact"``.
+EXACT_SHARE = 0.9
+#: Cues per load and trial.
+DEFAULT_CUES = 100
+DEFAULT_NOISE = 0.1
+DEFAULT_TRIALS = 3
+_GRID_POINTS = 12
+_BLAS_THREAD_VARIABLES = (
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+)
+
+
+@dataclass(frozen=True)
+class CapacityPoint:
+    """Recall statistics at one load, pooled over all trials.
+
+    Attributes
+    ----------
+    load : int
+        Number of stored patterns P.
+    cues : int
+        Number of cues, summed over trials.
+    exact : float
+        Share of cues whose end state equals the cued pattern.
+    overlap : float
+        Mean overlap ``xi . s / N`` of the end state with the cued pattern.
+    iterations : float
+        Mean number of steps (sync) or sweeps (async, stochastic).
+    converged : float
+        Share of cues that reached a fixed point (not a 2-cycle or the
+        iteration limit).
+    spurious : float
+        Share of end states that are neither a stored pattern nor the
+        inverse of one.
+    passed : bool
+        Whether the load meets the sweep's criterion.
+    """
+
+    load: int
+    cues: int
+    exact: float
+    overlap: float
+    iterations: float
+    converged: float
+    spurious: float
+    passed: bool
+
+
+@dataclass(frozen=True)
+class CapacityResult:
+    """Outcome of :func:`capacity_sweep`.
+
+    Attributes
+    ----------
+    rule : str
+    neurons : int
+        Number of neurons N.
+    noise : float
+        Fraction of flipped bits in each cue.
+    update : str
+    trials : int
+    criterion : str or float
+    points : list of CapacityPoint
+        One per load, in increasing order.
+    capacity : int
+        Largest load before the first load that fails the criterion (0 when
+        the smallest load fails).
+    lower_bound : bool
+        True when every load passed: the capacity is at least the last load.
+    theory : dict of str to float
+        Theoretical capacities of the rule at N (``inf`` where they overflow).
+    params : dict
+        Rule parameters used.
+    """
+
+    rule: str
+    neurons: int
+    noise: float
+    update: str
+    trials: int
+    criterion: str | float
+    points: list[CapacityPoint]
+    capacity: int
+    lower_bound: bool
+    theory: dict[str, float]
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-serialisable dict (non-finite theory values become None)."""
+        out = asdict(self)
+        out["theory"] = {k: (v if math.isfinite(v) else None) for k, v in self.theory.items()}
+        out["params"] = {k: _plain(v) for k, v in self.params.items()}
+        return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def theory(rule: str, neurons: int, *, noise: float = DEFAULT_NOISE, **params: Any) -> dict[str, float]:
+    """Theoretical capacities of ``rule`` for random unbiased patterns of N neurons.
+
+    Parameters
+    ----------
+    rule : str
+        One of :data:`hopfield_cli.rules.RULES`.
+    neurons : int
+        Number of neurons N (>= 2).
+    noise : float, optional
+        Cue corruption, used by the exponential line.
+    **params
+        ``degree`` for ``polynomial``; others are ignored.
+
+    Returns
+    -------
+    dict of str to float
+        ``hebbian``: ``0.138N`` (bit errors tolerated), ``N/(2 ln N)`` (most
+        memories exact), ``N/(4 ln N)`` (all exact).  ``storkey``:
+        ``N/sqrt(2 ln N)``.  ``pseudoinverse``: ``N``.  ``polynomial`` of
+        degree n: ``N^(n-1)/(2 (2n-3)!! ln N)`` (Krotov & Hopfield 2016, no
+        errors; n = 2 gives the Hebbian ``N/(2 ln N)``).  ``exponential``:
+        ``exp(N I(1 - 2 noise) / 2)`` with ``I(x) = ((1+x) ln(1+x) + (1-x)
+        ln(1-x)) / 2`` (Demircigil et al. 2017, one-step retrieval from
+        ``noise``, stated for ``beta = 1``; larger than any grid one can run).
+    """
+    check_choice("rule", rule, rules.RULES)
+    n = check_positive_int("neurons", neurons)
+    if n < 2:
+        raise InvalidParameterError(f"neurons must be at least 2, got {n}")
+    log_n = math.log(n)
+    if rule == "hebbian":
+        return {"0.138N": 0.138 * n, "N/(2 ln N)": n / (2 * log_n), "N/(4 ln N)": n / (4 * log_n)}
+    if rule == "storkey":
+        return {"N/sqrt(2 ln N)": n / math.sqrt(2 * log_n)}
+    if rule == "pseudoinverse":
+        return {"N": float(n)}
+    if rule == "polynomial":
+        degree = params.get("degree")
+        degree = rules.DEFAULT_DEGREE if degree is None else int(degree)
+        double_factorial = math.prod(range(2 * degree - 3, 0, -2))
+        return {"N^(n-1)/(2 (2n-3)!! ln N)": n ** (degree - 1) / (2 * double_factorial * log_n)}
+    x = abs(1.0 - 2.0 * check_fraction("noise", noise))
+    info = 0.5 * ((1 + x) * math.log1p(x) + (1 - x) * math.log1p(-x)) if x < 1 else math.log(2.0)
+    exponent = n * info / 2
+    return {"exp(N I(1-2 noise)/2)": math.exp(exponent) if exponent < 700 else math.inf}
+
+
+def default_loads(rule: str, neurons: int, *, available: int | None = None, **params: Any) -> list[int]:
+    """A grid of about 12 loads reaching past the rule's theory line.
+
+    Parameters
+    ----------
+    rule : str
+    neurons : int
+        Number of neurons N.
+    available : int, optional
+        Number of supplied patterns; the grid never exceeds it.
+    **params
+        ``degree`` for ``polynomial``.
+
+    Returns
+    -------
+    list of int
+        Increasing loads.  Linear up to ``0.25 N`` (hebbian), twice the theory
+        line (storkey, at most ``0.75 N``) and ``N - 1`` (pseudoinverse, which cannot store N patterns
+        with a zero diagonal); geometric from ``N/8`` up to ``min(2 x theory,
+        8 N)`` for the dense rules, whose theory lines soon exceed any grid
+        that runs in reasonable time.
+    """
+    theory_lines = theory(rule, neurons, **params)
+    n = neurons
+    if rule == "hebbian":
+        grid = np.linspace(0.25 * n / _GRID_POINTS, 0.25 * n, _GRID_POINTS)
+    elif rule == "storkey":
+        top = min(0.75 * n, 2 * theory_lines["N/sqrt(2 ln N)"])
+        grid = np.linspace(top / _GRID_POINTS, top, _GRID_POINTS)
+    elif rule == "pseudoinverse":
+        grid = np.linspace((n - 1) / _GRID_POINTS, n - 1, _GRID_POINTS)
+    else:
+        top = min(2 * max(theory_lines.values()), 8.0 * n)
+        grid = np.geomspace(max(1.0, n / 8), max(top, n / 8 + 1), _GRID_POINTS)
+    if available is not None:
+        grid = grid[grid <= available] if np.any(grid <= available) else np.array([available])
+    return sorted({max(1, int(round(v))) for v in grid})
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """Raw counts of one (load, trial) cell."""
+
+    cues: int
+    exact: int
+    overlap: float
+    iterations: int
+    converged: int
+    spurious: int
+
+
+@dataclass(frozen=True)
+class _Spec:
+    rule: str
+    neurons: int
+    patterns: NDArray[np.int8] | None
+    loads: tuple[int, ...]
+    noise: float
+    update: str
+    cues: int
+    max_iter: int
+    params: dict[str, Any]
+
+
+def capacity_sweep(
+    rule: str,
+    *,
+    neurons: int | None = None,
+    patterns: Any = None,
+    loads: Sequence[int] | None = None,
+    noise: float = DEFAULT_NOISE,
+    trials: int = DEFAULT_TRIALS,
+    update: str = "sync",
+    criterion: str | float = "exact",
+    cues: int = DEFAULT_CUES,
+    max_iter: int = DEFAULT_MAX_ITER,
+    rng: RNGLike = None,
+    progress: Callable[[int], None] | None = None,
+    jobs: int = 1,
+    **rule_params: Any,
+) -> CapacityResult:
+    """Measure recall quality against the number of stored patterns.
+
+    Parameters
+    ----------
+    rule : str
+        One of :data:`hopfield_cli.rules.RULES`.
+    neurons : int, optional
+        Number of neurons N for random unbiased patterns.  Give exactly one
+        of ``neurons`` and ``patterns``.
+    patterns : array_like of shape (M, N), optional
+        Patterns to store instead (for example images, coerced to int8).
+        Each trial stores the first P of its own random ordering of them.
+    loads : sequence of int, optional
+        Numbers of stored patterns to try.  Default :func:`default_loads`.
+        With ``patterns``, loads may not exceed M.
+    noise : float, optional
+        Fraction of bits flipped in every cue (exactly ``round(noise * N)``).
+    trials : int, optional
+        Independent repetitions (fresh patterns, cues and visiting orders).
+    update : {"sync", "async", "stochastic"}, optional
+        Dynamics; ``sync`` runs all cues as one batch and is the fastest.
+    criterion : {"exact", "all"} or float, optional
+        ``"exact"``: at least 90 % of cues recovered exactly; ``"all"``: every
+        cue recovered exactly; a float in (0, 1]: mean overlap at least that.
+        See the module docstring for the matching theory lines.
+    cues : int, optional
+        Cues per load and trial, each with its own noise.  When P >= cues
+        they are a random sample of distinct stored patterns; otherwise every
+        stored pattern is cued in turn, ``cues / P`` times on average, so
+        that small loads are measured as precisely as large ones.
+    max_iter : int, optional
+        Iteration limit of the dynamics.
+    rng : numpy.random.Generator, int or None
+        Seed.  Each trial draws from its own stream spawned from it, so the
+        result does not depend on ``jobs``.
+    progress : callable, optional
+        Called with the number of (load, trial) cells just finished; there
+        are ``len(loads) * trials`` in all.
+    jobs : int, optional
+        Worker processes running trials in parallel (started with ``spawn``,
+        one BLAS thread each; a script that passes ``jobs > 1`` needs the
+        usual ``if __name__ == "__main__":`` guard).
+    **rule_params
+        Passed to :func:`hopfield_cli.rules.build_network` (``centered``,
+        ``threshold``, ``degree``, ``beta``).
+
+    Returns
+    -------
+    CapacityResult
+
+    Raises
+    ------
+    InvalidParameterError
+        If an argument is out of range.
+    LearningError
+        If the rule cannot store some load (pseudoinverse at P >= N).
+
+    Examples
+    --------
+    >>> result = capacity_sweep("hebbian", neurons=64, loads=[2, 4, 8, 16], rng=0)
+    >>> result.capacity <= 16
+    True
+    """
+    check_choice("rule", rule, rules.RULES)
+    check_choice("update", update, UPDATES)
+    noise = check_fraction("noise", noise)
+    trials = check_positive_int("trials", trials)
+    jobs = check_positive_int("jobs", jobs)
+    max_iter = check_positive_int("max_iter", max_iter)
+    cues = check_positive_int("cues", cues)
+    criterion = _check_criterion(criterion)
+    pool: NDArray[np.int8] | None = None
+    if (neurons is None) == (patterns is None):
+        raise InvalidParameterError("give exactly one of neurons and patterns")
+    if neurons is None:
+        pool = as_patterns(patterns)
+        n = int(pool.shape[1])
+    else:
+        n = check_positive_int("neurons", neurons)
+        if n < 2:
+            raise InvalidParameterError(f"neurons must be at least 2, got {n}")
+    available = None if pool is None else int(pool.shape[0])
+    if loads is None:
+        grid = default_loads(rule, n, available=available, **rule_params)
+    else:
+        grid = _check_loads(loads, available)
+    rules.build_network(rule, np.ones((1, n), dtype=np.int8), **rule_params)  # validate params early
+    spec = _Spec(rule, n, pool, tuple(grid), noise, update, cues, max_iter, dict(rule_params))
+    seeds = np.random.SeedSequence(int(as_rng(rng).integers(2**63))).spawn(trials)
+
+    cells: list[list[_Cell]] = []
+    if jobs == 1 or trials == 1:
+        for seed in seeds:
+            cells.append(_run_trial(spec, seed, progress))
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(jobs, trials), mp_context=context) as executor:
+            with _single_threaded_blas():  # workers inherit the environment when they start
+                futures = [executor.submit(_run_trial, spec, seed, None) for seed in seeds]
+            for future in futures:
+                cells.append(future.result())
+                if progress is not None:
+                    progress(len(grid))
+
+    points = [_point(load, [trial[i] for trial in cells], criterion) for i, load in enumerate(grid)]
+    capacity = 0
+    for point in points:
+        if not point.passed:
+            break
+        capacity = point.load
+    return CapacityResult(
+        rule=rule,
+        neurons=n,
+        noise=noise,
+        update=update,
+        trials=trials,
+        criterion=criterion,
+        points=points,
+        capacity=capacity,
+        lower_bound=all(p.passed for p in points),
+        theory=theory(rule, n, noise=noise, **rule_params),
+        params=dict(rule_params),
+    )
+
+
+@contextmanager
+def _single_threaded_blas() -> Iterator[None]:
+    """Ask BLAS libraries of processes started here to use one thread each.
+
+    ``jobs`` processes that each start a multi-threaded BLAS oversubscribe
+    the cores and run many times slower than one process.  Variables the
+    user has set are left alone.
+    """
+    added = [name for name in _BLAS_THREAD_VARIABLES if name not in os.environ]
+    for name in added:
+        os.environ[name] = "1"
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
+
+
+def _check_criterion(criterion: str | float) -> str | float:
+    if isinstance(criterion, str):
+        return check_choice("criterion", criterion, CRITERIA)
+    if isinstance(criterion, bool) or not isinstance(criterion, int | float):
+        raise InvalidParameterError(
+            f"criterion must be exact, all or an overlap in (0, 1]; got {criterion!r}"
+        )
+    value = float(criterion)
+    if not 0.0 < value <= 1.0:
+        raise InvalidParameterError(f"criterion overlap must be in (0, 1], got {criterion!r}")
+    return value
+
+
+def _check_loads(loads: Sequence[int], available: int | None) -> list[int]:
+    try:
+        values = [int(v) for v in loads]
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"loads must be integers, got {loads!r}") from None
+    if not values or any(v != w for v, w in zip(values, loads, strict=True)):
+        raise InvalidParameterError(f"loads must be a non-empty list of integers, got {loads!r}")
+    grid = sorted(set(values))
+    if grid[0] < 1:
+        raise InvalidParameterError(f"loads must be at least 1, got {grid[0]}")
+    if available is not None and grid[-1] > available:
+        raise InvalidParameterError(
+            f"loads must not exceed the {available} supplied patterns, got {grid[-1]}"
+        )
+    return grid
+
+
+def _run_trial(
+    spec: _Spec, seed: np.random.SeedSequence, progress: Callable[[int], None] | None
+) -> list[_Cell]:
+    """Every load of one trial: one pattern draw, nested prefixes of it."""
+    rng = np.random.default_rng(seed)
+    last = spec.loads[-1]
+    if spec.patterns is None:
+        pool = np.where(rng.random((last, spec.neurons)) < 0.5, 1, -1).astype(np.int8)
+    else:
+        pool = spec.patterns[rng.permutation(spec.patterns.shape[0])[:last]]
+    networks = rules.prefix_networks(spec.rule, pool, spec.loads, **spec.params)
+    cells = []
+    for load, network in zip(spec.loads, networks, strict=True):
+        stored = pool[:load]
+        if load >= spec.cues:
+            cued = np.sort(rng.choice(load, size=spec.cues, replace=False))
+        else:
+            cued = np.concatenate([np.arange(load)] * (spec.cues // load) + [rng.permutation(load)])
+            cued = np.sort(cued[: spec.cues])
+        cues = np.stack([flip(stored[i], spec.noise, rng) for i in cued])
+        results = recall(network, cues, update=spec.update, max_iter=spec.max_iter, rng=rng)
+        cells.append(_score(stored, cued, results))
+        if progress is not None:
+            progress(1)
+    return cells
+
+
+def _score(stored: NDArray[np.int8], cued: NDArray[np.intp], results: list[Any]) -> _Cell:
+    states = np.stack([r.state for r in results])
+    targets = stored[cued]
+    n = stored.shape[1]
+    exact = np.all(states == targets, axis=1)
+    agreement = np.einsum("bn,bn->b", states.astype(np.int64), targets.astype(np.int64))
+    overlaps = states.astype(np.float64) @ stored.T.astype(np.float64)  # exact integers
+    attractor = np.any(np.abs(overlaps) == n, axis=1)
+    return _Cell(
+        cues=len(results),
+        exact=int(exact.sum()),
+        overlap=float(agreement.sum()) / n,
+        iterations=sum(r.iterations for r in results),
+        converged=sum(r.status == FIXED_POINT for r in results),
+        spurious=int(np.count_nonzero(~attractor)),
+    )
+
+
+def _point(load: int, cells: list[_Cell], criterion: str | float) -> CapacityPoint:
+    cues = sum(c.cues for c in cells)
+    exact = sum(c.exact for c in cells) / cues
+    overlap = sum(c.overlap for c in cells) / cues
+    if criterion == "exact":
+        passed = exact >= EXACT_SHARE
+    elif criterion == "all":
+        passed = exact == 1.0
+    else:
+        passed = overlap >= float(criterion)
+    return CapacityPoint(
+        load=load,
+        cues=cues,
+        exact=exact,
+        overlap=overlap,
+        iterations=sum(c.iterations for c in cells) / cues,
+        converged=sum(c.converged for c in cells) / cues,
+        spurious=sum(c.spurious for c in cells) / cues,
+        passed=bool(passed),
+    )
