@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import math
-import os
 from pathlib import Path
 from typing import Any
 
@@ -418,16 +418,14 @@ def test_hebbian_fails_on_correlated_photos() -> None:
 
 
 def test_exponential_recalls_lfw_faces() -> None:
-    """200 LFW images of 25 x 25 (scikit-image's ``lfw_subset``) at 20 % flips.
+    """200 LFW images of 25 x 25 (scikit-image's bundled ``lfw_subset``) at 20 % flips.
 
-    Set ``HOPFIELD_LFW_SUBSET`` to the path of ``lfw_subset.npy`` to run it.
     Images 132 and 190 differ in 3 of 625 pixels, so a cue of one is now and
     then closer to the other: 99 % exact is the nearest-neighbour limit.
     """
-    path = os.environ.get("HOPFIELD_LFW_SUBSET")
-    if not path or not Path(path).is_file():
-        pytest.skip("HOPFIELD_LFW_SUBSET does not name lfw_subset.npy")
-    images = np.load(path)
+    path = importlib.resources.files("skimage") / "data" / "lfw_subset.npy"
+    with path.open("rb") as handle:
+        images = np.load(handle)
     x = np.array([np.where(a > a.mean(), 1, -1).ravel() for a in images], dtype=np.int8)
     assert x.shape == (200, 625)
     rng = np.random.default_rng(SEED)
