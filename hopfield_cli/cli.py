@@ -55,6 +55,15 @@ class Rule(str, Enum):
     """Learning rules (kept in step with ``hopfield_cli.rules.RULES``)."""
 
     hebbian = "hebbian"
+    storkey = "storkey"
+    pseudoinverse = "pseudoinverse"
+    polynomial = "polynomial"
+    exponential = "exponential"
+
+
+# Kept in step with hopfield_cli.rules.DEFAULT_RULE (a test checks): importing
+# the rules module here would load NumPy for every --help.
+DEFAULT_RULE = Rule.exponential
 
 
 class Update(str, Enum):
@@ -185,6 +194,21 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No tables or p
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print machine-readable JSON (one object per line) on stdout.")
 ]
+
+
+def _beta_option(value: float | None) -> float | None:
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise typer.BadParameter(f"must be a finite number > 0, got {value}")
+    return value
+
+
+BetaOption = Annotated[
+    float | None,
+    typer.Option(
+        callback=_beta_option,
+        help="Exponential rule: inverse temperature on raw overlaps (default 8/sqrt(N)).",
+    ),
+]
 SeedOption = Annotated[
     int | None,
     typer.Option(callback=_seed_option, help="Seed of the random generator: same seed, same output bytes."),
@@ -293,11 +317,18 @@ def train(
             help=f"Binarization: mean, otsu, dither or a level 0-255 (default {DEFAULT_BINARIZE}).",
         ),
     ] = None,
-    rule: Annotated[Rule | None, typer.Option(help="Learning rule (default hebbian).")] = None,
+    rule: Annotated[
+        Rule | None,
+        typer.Option(
+            help=f"Learning rule (default {DEFAULT_RULE.value}; see the README for which to use when)."
+        ),
+    ] = None,
     centered: Annotated[
         bool, typer.Option("--centered", help="Hebbian: centre patterns by their mean activity.")
     ] = False,
     threshold: Annotated[float, typer.Option(help="Extra threshold added to every neuron.")] = 0.0,
+    degree: Annotated[int, typer.Option(min=2, max=30, help="Polynomial rule: degree n of F(x) = x^n.")] = 3,
+    beta: BetaOption = None,
     append: Annotated[
         Path | None,
         typer.Option(
@@ -342,9 +373,11 @@ def train(
             names=tuple(names),
             shape=shape,
             binarize=method,
-            rule=(rule or Rule.hebbian).value,
+            rule=(rule or DEFAULT_RULE).value,
             centered=centered,
             threshold=threshold,
+            degree=degree,
+            beta=beta,
         )
     model.network()  # fail here, before writing, if the rule cannot store them
     save_model(model, target)
@@ -391,12 +424,20 @@ def _check_same(stored: object, requested: object, option: str) -> None:
         )
 
 
+# Overlap above which stored memories of a rule start to interfere.
+_CORRELATION_WARNING = {"hebbian": 0.5, "storkey": 0.7}
+_DEFAULT_CORRELATION_WARNING = 0.95
+
+
 def _train_summary(model: "Model", path: Path) -> dict[str, Any]:
     import numpy as np
 
+    from hopfield_cli.capacity import theory
     from hopfield_cli.metrics import overlap
 
     n, p = model.n_neurons, model.n_patterns
+    lines = theory(model.rule, n, **model.params()) if n >= 2 else {}
+    estimate_name, estimate = min(lines.items(), key=lambda item: item[1], default=(None, math.inf))
     summary: dict[str, Any] = {
         "model": str(path),
         "patterns": p,
@@ -404,7 +445,8 @@ def _train_summary(model: "Model", path: Path) -> dict[str, Any]:
         "shape": list(model.shape),
         "rule": model.rule,
         "load": p / n,
-        "capacity_estimate": 0.138 * n,
+        "capacity_estimate": estimate if math.isfinite(estimate) else None,
+        "capacity_line": estimate_name,
         "max_overlap": None,
         "max_overlap_pair": None,
         "warnings": [],
@@ -416,12 +458,16 @@ def _train_summary(model: "Model", path: Path) -> dict[str, Any]:
         summary["max_overlap"] = float(m[i, j])
         summary["max_overlap_pair"] = [model.names[i], model.names[j]]
     warnings: list[str] = summary["warnings"]
-    if p > 0.138 * n:
-        warnings.append(f"{p} patterns exceed the Hebbian capacity estimate 0.138 N = {0.138 * n:.0f}")
-    if summary["max_overlap"] is not None and summary["max_overlap"] > 0.5:
+    if p > estimate:
+        warnings.append(
+            f"{p} patterns exceed the {model.rule} capacity estimate {estimate_name} = {estimate:.0f}"
+        )
+    limit = _CORRELATION_WARNING.get(model.rule, _DEFAULT_CORRELATION_WARNING)
+    if summary["max_overlap"] is not None and summary["max_overlap"] > limit:
         a, b = summary["max_overlap_pair"]
         warnings.append(
             f"{a} and {b} overlap by {summary['max_overlap']:.2f}; correlated memories may merge on recall"
+            + (" (try --rule exponential)" if model.rule in _CORRELATION_WARNING else "")
         )
     return summary
 
@@ -433,7 +479,13 @@ def _print_train_summary(summary: dict[str, Any]) -> None:
     table.add_row("patterns", str(summary["patterns"]))
     table.add_row("neurons", f"{summary['neurons']} ({summary['shape'][1]}x{summary['shape'][0]})")
     table.add_row("rule", summary["rule"])
-    table.add_row("load P/N", f"{summary['load']:.4f} (Hebbian estimate 0.138)")
+    if summary["capacity_estimate"] is not None:
+        estimate = (
+            f" (capacity estimate {summary['capacity_line']} = {summary['capacity_estimate']:.0f} patterns)"
+        )
+    else:
+        estimate = " (capacity estimate: beyond any practical number of patterns)"
+    table.add_row("load P/N", f"{summary['load']:.4f}{estimate}")
     if summary["max_overlap"] is not None:
         a, b = summary["max_overlap_pair"]
         table.add_row("largest overlap", f"{summary['max_overlap']:.3f} ({a}, {b})")
@@ -634,10 +686,8 @@ def _print_recall(records: list[dict[str, Any]], results: "list[RecallResult]") 
                 table.add_row(str(k), f"{energy:.4f}", str(int(changed)))
             console.print(table)
     summary = Table(title="Recall")
-    for column in ("input", "nearest", "overlap", "hamming", "verdict", "iterations", "status", "energy"):
-        summary.add_column(
-            column, justify="left" if column in ("input", "nearest", "verdict", "status") else "right"
-        )
+    for column in ("input", "nearest", "overlap", "hamming", "verdict", "iters", "status"):
+        summary.add_column(column, justify="right" if column in ("overlap", "hamming", "iters") else "left")
     for record in records:
         style = "green" if record["exact"] else "yellow"
         summary.add_row(
@@ -650,6 +700,374 @@ def _print_recall(records: list[dict[str, Any]], results: "list[RecallResult]") 
             record["status"],
         )
     console.print(summary)
+
+
+# ---------------------------------------------------------------- capacity
+
+
+@app.command()
+@_handle_errors
+def capacity(
+    neurons: Annotated[
+        int | None, typer.Option(min=1, max=65536, help="Network size N for random unbiased patterns.")
+    ] = None,
+    images: Annotated[
+        Path | None,
+        typer.Option(help="Measure on your own images (a folder or file) instead of random patterns."),
+    ] = None,
+    size: Annotated[
+        str, typer.Option(callback=_size_option, help="With --images: image size N or WxH.")
+    ] = DEFAULT_SIZE,
+    binarize: Annotated[
+        str,
+        typer.Option(callback=_binarize_option, help="With --images: mean, otsu, dither or a level 0-255."),
+    ] = DEFAULT_BINARIZE,
+    rules: Annotated[
+        list[Rule] | None,
+        typer.Option("--rule", help="Learning rule; repeat to compare several (default hebbian)."),
+    ] = None,
+    noise: Annotated[
+        float, typer.Option(callback=_fraction_option, help="Fraction of bits flipped in every cue.")
+    ] = 0.1,
+    trials: Annotated[int, typer.Option(min=1, help="Independent repetitions per load.")] = 3,
+    loads: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated numbers of stored patterns P (default: a grid per rule)."),
+    ] = None,
+    update: Annotated[Update, typer.Option(help="Dynamics used for recall.")] = Update.sync,
+    criterion: Annotated[
+        str,
+        typer.Option(
+            help="exact: >= 90% of cues recalled bit for bit; all: every cue; or a mean-overlap threshold "
+            "such as 0.95."
+        ),
+    ] = "exact",
+    cues: Annotated[int, typer.Option(min=1, help="Most stored patterns cued per load and trial.")] = 100,
+    max_iter: Annotated[int, typer.Option(min=1, help="Most steps (sync) or sweeps (async) per cue.")] = 100,
+    degree: Annotated[int, typer.Option(min=2, help="Degree of the polynomial rule.")] = 3,
+    beta: Annotated[
+        float | None, typer.Option(help="Inverse temperature of the exponential rule (default: from N).")
+    ] = None,
+    seed: SeedOption = None,
+    jobs: Annotated[int, typer.Option(min=1, help="Worker processes for independent trials.")] = 1,
+    csv: Annotated[Path | None, typer.Option(help="Also write the per-load results as CSV.")] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(help="Also draw recall against load P/N with the theory lines (needs matplotlib)."),
+    ] = None,
+    max_pixels: MaxPixelsOption = DEFAULT_MAX_PIXELS,
+    quiet: QuietOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Measure how many patterns a network holds, against theory."""
+    if (neurons is None) == (images is None):
+        raise typer.BadParameter("give exactly one of --neurons N or --images DIR", param_hint="--neurons")
+    parsed_criterion = _criterion_option(criterion)
+    parsed_loads = _loads_option(loads)
+    if beta is not None and not (math.isfinite(beta) and beta > 0):
+        raise typer.BadParameter(f"must be a finite number > 0, got {beta}", param_hint="--beta")
+    if plot is not None:
+        _require_matplotlib()
+    import numpy as np
+
+    from hopfield_cli.capacity import capacity_sweep
+
+    patterns = None
+    if images is not None:
+        from hopfield_cli.images import to_pattern
+
+        shape = parse_size(size)
+        gray = _read_inputs([images], max_pixels=max_pixels, limit=None, quiet=quiet, what="images")
+        patterns = np.stack([to_pattern(image, shape, binarize, use_known=False) for image in gray])
+    chosen = [r.value for r in rules] if rules else ["hebbian"]
+    results = []
+    for rule in chosen:
+        total = trials * (len(parsed_loads) if parsed_loads else 12)
+        with _progress(f"Capacity: {rule}", total, quiet) as advance:
+            results.append(
+                capacity_sweep(
+                    rule,
+                    neurons=neurons,
+                    patterns=patterns,
+                    loads=parsed_loads,
+                    noise=noise,
+                    trials=trials,
+                    update=update.value,
+                    criterion=parsed_criterion,
+                    cues=cues,
+                    max_iter=max_iter,
+                    rng=seed,
+                    progress=advance,
+                    jobs=jobs,
+                    degree=degree,
+                    beta=beta,
+                )
+            )
+    if csv is not None:
+        _write_capacity_csv(results, csv)
+    if plot is not None:
+        _plot_capacity(results, plot)
+    if as_json:
+        for result in results:
+            _emit_json(result.to_dict())
+    if not quiet:
+        _print_capacity(results)
+
+
+def _criterion_option(text: str) -> str | float:
+    if text in ("exact", "all"):
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (0.0 < value <= 1.0):
+        raise typer.BadParameter(
+            f"must be exact, all or an overlap in (0, 1], got {text!r}", param_hint="--criterion"
+        )
+    return value
+
+
+def _loads_option(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        values = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        values = []
+    if not values or values[0] < 1:
+        raise typer.BadParameter(
+            f"must be comma-separated positive integers, got {text!r}", param_hint="--loads"
+        )
+    return values
+
+
+def _require_matplotlib() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        raise HopfieldError("--plot needs matplotlib: pip install 'hopfield-cli[plot]'")
+
+
+def _write_capacity_csv(results: list[Any], path: Path) -> None:
+    import csv
+    import io
+
+    from hopfield_cli._atomic import atomic_path
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(
+        [
+            "rule",
+            "neurons",
+            "load",
+            "load_ratio",
+            "cues",
+            "exact",
+            "overlap",
+            "iterations",
+            "converged",
+            "spurious",
+            "passed",
+        ]
+    )
+    for result in results:
+        for point in result.points:
+            writer.writerow(
+                [
+                    result.rule,
+                    result.neurons,
+                    point.load,
+                    f"{point.load / result.neurons:.6g}",
+                    point.cues,
+                    f"{point.exact:.6g}",
+                    f"{point.overlap:.6g}",
+                    f"{point.iterations:.6g}",
+                    f"{point.converged:.6g}",
+                    f"{point.spurious:.6g}",
+                    int(point.passed),
+                ]
+            )
+    with atomic_path(path) as temporary:
+        temporary.write_text(buffer.getvalue(), encoding="utf-8")
+
+
+def _plot_capacity(results: list[Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from hopfield_cli._atomic import atomic_path
+
+    figure, axis = plt.subplots(figsize=(7, 4.5), dpi=120)
+    for k, result in enumerate(results):
+        color = f"C{k}"
+        ratio = [p.load / result.neurons for p in result.points]
+        axis.plot(ratio, [p.exact for p in result.points], "o-", color=color, label=f"{result.rule}: exact")
+        axis.plot(
+            ratio, [p.overlap for p in result.points], ":", color=color, label=f"{result.rule}: overlap"
+        )
+        for name, value in result.theory.items():
+            if math.isfinite(value) and value / result.neurons <= 2 * max(ratio):
+                axis.axvline(value / result.neurons, color=color, linestyle="--", linewidth=0.8)
+                axis.annotate(name, (value / result.neurons, 0.02), rotation=90, fontsize=7, color=color)
+    axis.set_xlabel("load P / N")
+    axis.set_ylabel("share recalled exactly / mean overlap")
+    axis.set_ylim(-0.05, 1.05)
+    axis.set_title(f"Capacity at N = {results[0].neurons}, {results[0].noise:.0%} flipped bits")
+    axis.legend(fontsize=7)
+    figure.tight_layout()
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, format="png")
+    plt.close(figure)
+
+
+def _print_capacity(results: list[Any]) -> None:
+    from rich.table import Table
+
+    console = _console()
+    for result in results:
+        table = Table(
+            title=f"{result.rule}: N = {result.neurons}, noise {result.noise}, {result.trials} trial(s)"
+        )
+        for column in ("P", "P/N", "exact", "overlap", "iterations", "spurious", "ok"):
+            table.add_column(column, justify="right")
+        for point in result.points:
+            table.add_row(
+                str(point.load),
+                f"{point.load / result.neurons:.4f}",
+                f"{point.exact:.3f}",
+                f"{point.overlap:.4f}",
+                f"{point.iterations:.1f}",
+                f"{point.spurious:.3f}",
+                "yes" if point.passed else "no",
+            )
+        console.print(table)
+        bound = "at least " if result.lower_bound else ""
+        theory = ", ".join(
+            f"{name} = {value:.0f}" for name, value in result.theory.items() if math.isfinite(value)
+        )
+        console.print(f"capacity ({result.criterion}): {bound}{result.capacity}   theory: {theory}")
+
+
+# ---------------------------------------------------------------- inspect
+
+_MAX_HEATMAP_NEURONS = 4096
+
+
+@app.command()
+@_handle_errors
+def inspect(
+    model_path: Annotated[
+        Path, typer.Argument(metavar="MODEL", help="Model file written by 'hopfield train'.")
+    ],
+    weights: Annotated[
+        Path | None,
+        typer.Option(
+            help=f"Write the weight matrix as a heat-map PNG (up to {_MAX_HEATMAP_NEURONS} neurons)."
+        ),
+    ] = None,
+    patterns: Annotated[
+        Path | None, typer.Option(help="Write the stored patterns as a contact-sheet PNG.")
+    ] = None,
+    quiet: QuietOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Show what a model stores: names, shape, rule, load and pairwise overlaps."""
+    _refuse_overwriting_inputs([p for p in (weights, patterns) if p is not None], [model_path], "--weights")
+    from hopfield_cli.persistence import load_model
+
+    model = load_model(model_path)
+    if weights is not None and model.n_neurons > _MAX_HEATMAP_NEURONS:
+        raise typer.BadParameter(
+            f"the model has {model.n_neurons} neurons; a heat map is drawn up to {_MAX_HEATMAP_NEURONS}",
+            param_hint="--weights",
+        )
+    import numpy as np
+
+    from hopfield_cli.capacity import theory
+    from hopfield_cli.images import save_png
+    from hopfield_cli.metrics import overlap
+
+    overlaps = overlap(model.patterns, model.patterns)
+    lines = theory(model.rule, model.n_neurons, **model.params()) if model.n_neurons >= 2 else {}
+    off_diagonal = np.abs(overlaps[~np.eye(model.n_patterns, dtype=bool)])
+    info: dict[str, Any] = {
+        "model": str(model_path),
+        "rule": model.rule,
+        "params": model.params(),
+        "shape": list(model.shape),
+        "neurons": model.n_neurons,
+        "patterns": model.n_patterns,
+        "names": list(model.names),
+        "binarize": model.binarize,
+        "load": model.n_patterns / model.n_neurons,
+        "theory": {k: v for k, v in lines.items() if math.isfinite(v)},
+        "max_overlap": float(off_diagonal.max()) if off_diagonal.size else None,
+        "mean_overlap": float(off_diagonal.mean()) if off_diagonal.size else None,
+        "overlaps": overlaps.round(6).tolist(),
+    }
+    if weights is not None:
+        from hopfield_cli.network import QuadraticNetwork
+
+        network = model.network()
+        if not isinstance(network, QuadraticNetwork):
+            raise HopfieldError(f"--weights: the {model.rule} rule has no pairwise weight matrix to draw")
+        save_png(_heatmap(network.weights()), weights)
+    if patterns is not None:
+        from hopfield_cli.images import montage
+
+        columns = max(1, math.ceil(math.sqrt(model.n_patterns)))
+        rows = [list(model.patterns[k : k + columns]) for k in range(0, model.n_patterns, columns)]
+        save_png(montage(rows, model.shape, min_side=64), patterns)
+    if as_json:
+        _emit_json(info)
+    if not quiet:
+        _print_inspect(info)
+
+
+def _heatmap(matrix: Any) -> Any:
+    """Blue (negative) - white - red (positive) picture of a matrix."""
+    import numpy as np
+    from PIL import Image
+
+    limit = float(np.abs(matrix).max()) or 1.0
+    scaled = np.clip(matrix / limit, -1.0, 1.0)
+    positive, negative = np.clip(scaled, 0, 1), np.clip(-scaled, 0, 1)
+    rgb = np.stack([1 - negative, 1 - positive - negative, 1 - positive], axis=-1)
+    return Image.fromarray((np.clip(rgb, 0, 1) * 255).round().astype(np.uint8))
+
+
+def _print_inspect(info: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    console = _console()
+    summary = Table(title=f"Model {info['model']}", show_header=False)
+    summary.add_row("rule", info["rule"])
+    params = ", ".join(f"{k}={v}" for k, v in info["params"].items() if v is not None)
+    summary.add_row("parameters", params)
+    summary.add_row("patterns", str(info["patterns"]))
+    summary.add_row(
+        "neurons", f"{info['neurons']} ({info['shape'][1]}x{info['shape'][0]}, binarize {info['binarize']})"
+    )
+    theory = ", ".join(f"{k} = {v:.0f}" for k, v in info["theory"].items())
+    summary.add_row("load P/N", f"{info['load']:.4f} (capacity theory: {theory})")
+    if info["max_overlap"] is not None:
+        summary.add_row("overlaps", f"largest {info['max_overlap']:.3f}, mean {info['mean_overlap']:.3f}")
+    console.print(summary)
+    names = info["names"]
+    if 1 < len(names) <= 16:
+        table = Table(title="Pairwise overlaps")
+        table.add_column("")
+        for name in names:
+            table.add_column(name[:8], justify="right")
+        for name, row in zip(names, info["overlaps"], strict=True):
+            table.add_row(name, *(f"{v:.2f}" for v in row))
+        console.print(table)
+    else:
+        console.print("stored: " + ", ".join(names[:20]) + (" ..." if len(names) > 20 else ""))
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from hopfield_cli._validate import as_patterns, check_choice
 from hopfield_cli.errors import InvalidParameterError
 from hopfield_cli.network import Network
 from hopfield_cli.options import DEFAULT_BINARIZE, parse_binarize
-from hopfield_cli.rules import RULES, build_network
+from hopfield_cli.rules import DEFAULT_RULE, RULES, build_network
 
 DEFAULT_DEGREE = 3
 
@@ -51,7 +51,7 @@ class Model:
     names: tuple[str, ...]
     shape: tuple[int, int]
     binarize: str = DEFAULT_BINARIZE
-    rule: str = "hebbian"
+    rule: str = DEFAULT_RULE
     centered: bool = False
     threshold: float = 0.0
     degree: int = DEFAULT_DEGREE

@@ -39,7 +39,7 @@ def test_train_warns_about_load_and_correlation(tmp_path: Path) -> None:
     for k in range(12):
         noisy = base + rng.normal(0, 20, base.shape)
         Image.fromarray(noisy.clip(0, 255).astype(np.uint8)).save(folder / f"n{k}.png")
-    result = invoke("train", folder, "-o", tmp_path / "w.npz", "--size", "4", "--json")
+    result = invoke("train", folder, "-o", tmp_path / "w.npz", "--size", "4", "--rule", "hebbian", "--json")
     (summary,) = json_lines(result.stdout)
     assert any("capacity" in w for w in summary["warnings"])
     assert any("overlap" in w for w in summary["warnings"])
