@@ -36,6 +36,8 @@ DEFAULT_MAX_ITER = 100
 DEFAULT_TEMPERATURE = 0.5
 DEFAULT_ANNEAL = 10
 _SYNC_CHUNK = 256
+#: Fields closer to zero than this are ties (see :func:`decide`).
+TIE_TOLERANCE = 1e-9
 
 
 def _default_block(n_neurons: int) -> int:
@@ -143,8 +145,28 @@ def _schedule(temperature: float, anneal: int) -> list[float]:
     return [t for t in temps if t > 0]
 
 
-def _decide(fields: NDArray[np.float64]) -> NDArray[np.int8]:
-    return np.where(fields >= 0, 1, -1).astype(np.int8)
+def decide(fields: Any, current: Any) -> NDArray[np.int8]:
+    """The deterministic update: the sign of the field, ties keeping the state.
+
+    Parameters
+    ----------
+    fields : array_like
+        Local fields.
+    current : array_like of the same shape
+        States before the update (-1, 0 or +1).
+
+    Returns
+    -------
+    ndarray, int8
+        +1 where ``fields > TIE_TOLERANCE``, -1 where ``fields <
+        -TIE_TOLERANCE``; in between the current state, or +1 for an unknown
+        neuron.  Treating near-zero fields as ties means a neuron only changes
+        when that lowers the energy, so rounding in float64 fields cannot make
+        it flip back and forth forever at constant energy.
+    """
+    h = np.asarray(fields)
+    tie = np.where(np.asarray(current) < 0, -1, 1)
+    return np.where(h > TIE_TOLERANCE, 1, np.where(h < -TIE_TOLERANCE, -1, tie)).astype(np.int8)
 
 
 def _recall_sync(network: Network, states: NDArray[np.int8], max_iter: int) -> list[RecallResult]:
@@ -157,7 +179,7 @@ def _recall_sync(network: Network, states: NDArray[np.int8], max_iter: int) -> l
     active = np.arange(batch)
     for _ in range(max_iter):
         old = current[active]
-        new = _decide(network.fields(old))
+        new = decide(network.fields(old), old)
         changed = np.count_nonzero(new != old, axis=1)
         cycled = np.all(new == previous[active], axis=1) & (changed > 0)
         for b, e, c in zip(active, network.energy(new), changed, strict=True):
@@ -283,7 +305,7 @@ def _settle_block(
             cache, idx[part], tuple(r[part] for r in rows), current[part], guess if guess.any() else None
         )
         if draws is None:
-            new = _decide(fields)
+            new = decide(fields, current[part])
         else:
             prob_up = 0.5 * (1.0 + np.tanh(fields / temperature))
             new = np.where(draws[part] < prob_up, 1, -1).astype(np.int8)

@@ -9,10 +9,18 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from hopfield_cli.corruption import flip
-from hopfield_cli.dynamics import FIXED_POINT, MAX_ITER, TWO_CYCLE, async_sweep, recall
+from hopfield_cli.dynamics import (
+    FIXED_POINT,
+    MAX_ITER,
+    TIE_TOLERANCE,
+    TWO_CYCLE,
+    async_sweep,
+    decide,
+    recall,
+)
 from hopfield_cli.errors import InvalidParameterError
 from hopfield_cli.network import DenseNetwork
-from hopfield_cli.rules import hebbian
+from hopfield_cli.rules import hebbian, pseudoinverse, storkey
 
 SEED = 7
 
@@ -23,7 +31,7 @@ def random_patterns(p: int, n: int, seed: int = SEED) -> np.ndarray:
 
 def naive_sweep(net, state: np.ndarray, order: np.ndarray) -> None:
     for i in order:
-        state[i] = 1 if net.fields(state)[0, i] >= 0 else -1
+        state[i] = decide(net.fields(state)[0, i], state[i])
 
 
 @pytest.mark.parametrize("block", [1, 7, 256])
@@ -48,14 +56,16 @@ def test_async_sweep_equals_one_neuron_at_a_time(block: int) -> None:
     p=st.integers(1, 12),
     n=st.integers(8, 80),
     seed=st.integers(0, 2**32 - 1),
-    rule=st.sampled_from(["hebbian", "centered", "poly", "exp"]),
+    rule=st.sampled_from(["hebbian", "centered", "storkey", "pseudoinverse", "poly", "exp"]),
 )
 def test_async_energy_never_rises(p: int, n: int, seed: int, rule: str) -> None:
     rng = np.random.default_rng(seed)
-    x = rng.choice(np.array([-1, 1], dtype=np.int8), size=(p, n))
+    x = rng.choice(np.array([-1, 1], dtype=np.int8), size=(min(p, n // 2), n))
     net = {
         "hebbian": lambda: hebbian(x),
         "centered": lambda: hebbian(x, centered=True),
+        "storkey": lambda: storkey(x),
+        "pseudoinverse": lambda: pseudoinverse(x),
         "poly": lambda: DenseNetwork(x, "polynomial", degree=3),
         "exp": lambda: DenseNetwork(x, "exponential", beta=0.5),
     }[rule]()
@@ -65,11 +75,10 @@ def test_async_energy_never_rises(p: int, n: int, seed: int, rule: str) -> None:
     assert np.all(steps <= 1e-9 * (1 + np.abs(result.energies[1:-1])))
     assert result.converged and result.status == FIXED_POINT
     assert result.changes[-1] == 0
-    np.testing.assert_array_equal(_decide(net.fields(result.state)[0]), result.state)
-
-
-def _decide(h: np.ndarray) -> np.ndarray:
-    return np.where(h >= 0, 1, -1)
+    fields = net.fields(result.state)[0]
+    np.testing.assert_array_equal(decide(fields, result.state), result.state)
+    # A fixed point: no neuron could lower the energy by flipping.
+    assert np.all(fields * result.state >= -TIE_TOLERANCE)
 
 
 @pytest.mark.parametrize("update", ["sync", "async", "stochastic"])
@@ -158,3 +167,9 @@ def test_bad_parameters_are_named(kwargs: dict, match: str) -> None:
     x = random_patterns(2, 10)
     with pytest.raises(InvalidParameterError, match=match):
         recall(hebbian(x), x[0], **kwargs)
+
+
+def test_ties_keep_the_state() -> None:
+    fields = [0.0, 1e-12, -1e-12, 0.0, 0.5, -0.5]
+    current = [-1, -1, 1, 0, -1, 1]
+    np.testing.assert_array_equal(decide(fields, current), [-1, -1, 1, 1, 1, -1])
