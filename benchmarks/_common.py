@@ -239,6 +239,9 @@ def child_env() -> dict[str, str]:
     on, as in a normal install.
     """
     env = dict(os.environ)
+    # Undo the BLAS limits the runner set for its own in-process kernels.
+    for name in env.pop("HOPFIELD_BENCH_IN_PROCESS_ONLY", "").split(","):
+        env.pop(name, None)
     # Installed packages have bytecode caches; without them every child would
     # recompile hopfield_cli and start-up would be measured unfairly slow.
     env.pop("PYTHONDONTWRITEBYTECODE", None)

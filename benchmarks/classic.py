@@ -42,7 +42,9 @@ def _ours(images: list[Path], size: int, work: Path) -> dict[str, ChildRun]:
     model, noisy, out = work / "model.npz", work / "noisy.png", work / "out.png"
     names = [str(p) for p in images]
     return {
-        "train": run_child([*cli, "train", *names, "-o", model, "--size", size, "--quiet"], cwd=work),
+        "train": run_child(
+            [*cli, "train", *names, "-o", model, "--size", size, "--rule", "hebbian", "--quiet"], cwd=work
+        ),
         "corrupt": run_child(
             [*cli, "corrupt", names[0], "-o", noisy, "--noise", NOISE, "--size", size, "--seed", SEED],
             cwd=work,

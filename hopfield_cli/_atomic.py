@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,18 +34,32 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         final.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError) as exc:
         raise NotADirectoryError(f"{final.parent}: cannot create this folder, a file is in the way") from exc
-    fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
-    os.close(fd)
-    temporary = Path(name)
+    temporary = _create_unique(final)
     try:
         yield temporary
         with open(temporary, "rb+") as handle:
             os.fsync(handle.fileno())
-        os.chmod(temporary, _mode_for(final))  # mkstemp made it 0o600
+        os.chmod(temporary, _mode_for(final))
         os.replace(temporary, final)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def _create_unique(final: Path) -> Path:
+    """Create an empty, private ``.NAME.XXXXXXXX.part`` file beside ``final``.
+
+    (Not ``tempfile.mkstemp``: importing tempfile costs several milliseconds
+    of every command's start-up.)
+    """
+    for _ in range(100):
+        candidate = final.with_name(f".{final.name}.{os.urandom(4).hex()}.part")
+        try:
+            os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            continue
+        return candidate
+    raise FileExistsError(f"{final.parent}: cannot create a temporary file for {final.name}")
 
 
 def _mode_for(final: Path) -> int:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
 
 from hopfield_cli.errors import InvalidParameterError
 
-RNGLike = np.random.Generator | int | None
+if TYPE_CHECKING:
+    # Only for annotations: touching np.random at import time would load
+    # numpy.random (~10 ms) in commands that draw no random numbers.
+    RNGLike: TypeAlias = np.random.Generator | int | None
 
 
 def as_rng(rng: RNGLike) -> np.random.Generator:

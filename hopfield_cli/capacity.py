@@ -32,14 +32,13 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from hopfield_cli import rules
 from hopfield_cli._validate import (
-    RNGLike,
     as_patterns,
     as_rng,
     check_choice,
@@ -64,6 +63,9 @@ _BLAS_THREAD_VARIABLES = (
     "MKL_NUM_THREADS",
     "VECLIB_MAXIMUM_THREADS",
 )
+
+if TYPE_CHECKING:
+    from hopfield_cli._validate import RNGLike
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from hopfield_cli._validate import RNGLike, as_rng, as_states, check_choice, check_fraction
+from hopfield_cli._validate import as_rng, as_states, check_choice, check_fraction
 from hopfield_cli.errors import InvalidParameterError
+
+if TYPE_CHECKING:
+    from hopfield_cli._validate import RNGLike
 
 KINDS = ("flip", "erase", "occlude", "half")
 FILLS = ("black", "white", "unknown")

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from hopfield_cli._validate import (
-    RNGLike,
     as_rng,
     as_states,
     check_choice,
@@ -26,6 +25,9 @@ from hopfield_cli._validate import (
     check_positive_int,
 )
 from hopfield_cli.network import Network
+
+if TYPE_CHECKING:
+    from hopfield_cli._validate import RNGLike
 
 UPDATES = ("sync", "async", "stochastic")
 FIXED_POINT = "fixed point"

@@ -7,7 +7,7 @@ they contain; files of no known type are reported back as skipped.
 
 from __future__ import annotations
 
-import gzip
+import io
 import math
 import os
 import warnings
@@ -147,7 +147,11 @@ def _looks_like_idx(path: Path) -> bool:
 def _open_maybe_gzip(path: Path) -> Any:
     with open(path, "rb") as raw:
         magic = raw.read(2)
-    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+    if magic != b"\x1f\x8b":
+        return open(path, "rb")
+    import gzip  # only MNIST-style .gz files need it
+
+    return gzip.open(path, "rb")
 
 
 def read_source(
@@ -367,7 +371,8 @@ def _read_idx(path: Path, max_pixels: int, limit: int | None) -> list[GrayImage]
                 "in all (raise it with --max-pixels, or use --limit)"
             )
         needed = count * shape[1] * shape[2] * dtype.itemsize
-        if not isinstance(handle, gzip.GzipFile) and path.stat().st_size - handle.tell() < needed:
+        plain = isinstance(handle, io.BufferedReader)  # gzip.open gives a GzipFile
+        if plain and path.stat().st_size - handle.tell() < needed:
             raise ImageReadError(f"{path}: truncated IDX data (fewer than the {needed} bytes declared)")
         data = handle.read(needed)
     if len(data) < needed:
