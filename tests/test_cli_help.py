@@ -40,3 +40,23 @@ def test_no_arguments_shows_help() -> None:
     result = invoke()
     assert result.exit_code in (0, 2)
     assert "Usage" in result.output
+
+
+def test_entry_point_builds_only_the_named_command() -> None:
+    from hopfield_cli.cli import _app_for
+
+    single = _app_for(["recall", "model.npz"])
+    assert [c.callback.__name__ for c in single.registered_commands] == ["recall"]
+    assert len(app.registered_commands) == len(COMMANDS)  # the shared app is untouched
+    assert _app_for(["--help"]) is app and _app_for([]) is app and _app_for(["recal"]) is app
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "hopfield_cli", "recall", "--help"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0
+    assert done.stdout.startswith("Usage: hopfield recall [OPTIONS] {MODEL} {INPUT...}")
