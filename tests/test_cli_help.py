@@ -55,8 +55,7 @@ def test_python_dash_m_runs_the_cli() -> None:
     import subprocess
     import sys
 
-    done = subprocess.run(
-        [sys.executable, "-m", "hopfield_cli", "recall", "--help"], capture_output=True, text=True, check=False
-    )
+    command = [sys.executable, "-m", "hopfield_cli", "recall", "--help"]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
     assert done.returncode == 0
-    assert done.stdout.startswith("Usage: hopfield recall [OPTIONS] {MODEL} {INPUT...}")
+    assert "recall [OPTIONS] {MODEL} {INPUT...}" in done.stdout.splitlines()[0]
