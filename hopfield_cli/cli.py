@@ -580,7 +580,9 @@ def recall(
     model_path: Annotated[
         Path, typer.Argument(metavar="MODEL", help="Model file written by 'hopfield train'.")
     ],
-    inputs: Annotated[list[Path], typer.Argument(metavar="INPUT...", help="Cue images (files and/or folders).")],
+    inputs: Annotated[
+        list[Path], typer.Argument(metavar="INPUT...", help="Cue images (files and/or folders).")
+    ],
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Output PNG for one input, or folder for several.")
     ],
