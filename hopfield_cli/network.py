@@ -193,15 +193,18 @@ class QuadraticNetwork(Network):
         self._ut: FloatArray = np.ascontiguousarray(u.T, dtype=dtype)  # (N, K)
         self._m: FloatArray = m.astype(dtype)
         self._d: FloatArray = d.astype(dtype)
-        # Rows of (M U).T; Hebbian storage has M = I, so share the factors.
-        identity = np.array_equal(m, np.eye(k))
-        self._mut: FloatArray = self._ut if identity else np.ascontiguousarray(self._ut @ self._m.T)
+        # Rows of (M U).T, for asynchronous updates; Hebbian and pseudo-inverse
+        # storage have M = I and share the factors, others build it on first use
+        # (an N K^2 product that synchronous recall never needs).
+        self._mut_cache: FloatArray | None = self._ut if np.array_equal(m, np.eye(k)) else None
 
     @staticmethod
     def _float32_exact(u: NDArray[Any], m: FloatArray, d: FloatArray) -> bool:
         """True when every intermediate is an integer below 2**24."""
-        integral = np.issubdtype(u.dtype, np.integer) or np.array_equal(u, np.round(u))
-        if not (integral and all(np.array_equal(a, np.round(a)) for a in (m, d))):
+        # The small arrays first: a non-integer coupling settles it cheaply.
+        if not all(np.array_equal(a, np.round(a)) for a in (m, d)):
+            return False
+        if not (np.issubdtype(u.dtype, np.integer) or np.array_equal(u, np.round(u))):
             return False
         n = u.shape[1]
         umax = float(np.abs(u).max(initial=0))
@@ -245,7 +248,9 @@ class QuadraticNetwork(Network):
 
     def _gather(self, idx: NDArray[np.intp]) -> tuple[FloatArray, ...]:
         theta: FloatArray = self.threshold[idx]
-        return self._ut[idx], self._mut[idx], self._d[idx], theta
+        if self._mut_cache is None:
+            self._mut_cache = np.ascontiguousarray(self._ut @ self._m.T)
+        return self._ut[idx], self._mut_cache[idx], self._d[idx], theta
 
     def _prefix_fields(
         self,

@@ -182,8 +182,10 @@ def pseudoinverse(patterns: Any, *, threshold: float = 0.0) -> QuadraticNetwork:
     projector in [0, 1): it is a fixed point however correlated the patterns
     are, and capacity approaches N (Personnaz et al. 1985).  The projector is
     built from an orthonormal basis of the span (economy SVD of the P x N
-    patterns, O(P^2 N)), which is better conditioned than inverting the
-    P x P Gram matrix ``X X^T`` and gives the same weights.
+    patterns, O(P^2 N)): the rows of ``L^-1 X``, with the Cholesky factor
+    ``L`` of the Gram matrix ``X X^T``, when they come out orthonormal to
+    1e-9 (about five times faster), else the economy SVD, which is better
+    conditioned.  Both give the same weights as inverting ``X X^T``.
 
     Linearly dependent patterns (duplicates, inverses, or more patterns than
     neurons) are handled with the Moore-Penrose inverse of the Gram matrix:
@@ -224,6 +226,10 @@ def pseudoinverse(patterns: Any, *, threshold: float = 0.0) -> QuadraticNetwork:
     x = as_patterns(patterns)
     threshold = _check_threshold(threshold)
     p, n = x.shape
+    if p < n:
+        basis = _cholesky_basis(x.astype(np.float64))
+        if basis is not None and basis.shape[0] == p:
+            return _projection_network(basis, threshold)
     _, singular, vt = np.linalg.svd(x.astype(np.float64), full_matrices=False)
     tol = singular.max(initial=0.0) * max(p, n) * np.finfo(np.float64).eps
     rank = int(np.count_nonzero(singular > tol))
@@ -253,25 +259,31 @@ def _pseudoinverse_prefixes(
     """
     n = x.shape[1]
     last = min(max(loads), n - 1)
-    xf = x[:last].astype(np.float64)
-    basis: NDArray[np.float64] | None = None
-    try:
-        chol = np.linalg.cholesky(xf @ xf.T)
-    except np.linalg.LinAlgError:
-        chol = None
-    if chol is not None:
-        basis = np.linalg.solve(chol, xf)
-        # Ill-conditioned prefixes lose orthonormality: keep the leading rows
-        # whose block of B B^T - I stays below 1e-9.
-        error = np.abs(basis @ basis.T - np.eye(last))
-        row_error = np.maximum.accumulate(np.tril(error).max(axis=1))
-        good = int(np.count_nonzero(row_error < 1e-9))
-        basis = basis[:good] if good else None
+    basis = _cholesky_basis(x[:last].astype(np.float64))
     for load in loads:
         if basis is not None and load <= basis.shape[0]:
             yield _projection_network(np.ascontiguousarray(basis[:load]), threshold)
         else:
             yield pseudoinverse(x[:load], threshold=threshold)
+
+
+def _cholesky_basis(xf: NDArray[np.float64]) -> NDArray[np.float64] | None:
+    """Orthonormal rows ``L^-1 X`` spanning the leading patterns, via ``X X^T = L L^T``.
+
+    Row ``k`` spans the first ``k + 1`` patterns.  Ill-conditioned patterns
+    lose orthonormality, so only the leading rows whose block of
+    ``B B^T - I`` stays below 1e-9 are returned; None when there are none
+    (or the Gram matrix is singular).
+    """
+    try:
+        chol = np.linalg.cholesky(xf @ xf.T)
+    except np.linalg.LinAlgError:
+        return None
+    basis = np.linalg.solve(chol, xf)
+    error = np.abs(basis @ basis.T - np.eye(xf.shape[0]))
+    row_error = np.maximum.accumulate(np.tril(error).max(axis=1))
+    good = int(np.count_nonzero(row_error < 1e-9))
+    return np.ascontiguousarray(basis[:good]) if good else None
 
 
 def _check_degree(degree: Any) -> int:
