@@ -12,7 +12,7 @@ import functools
 import math
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -270,13 +270,19 @@ def _read_inputs(
             advance(1)
             if limit is not None and len(images) >= limit:
                 break
-    image_names = [image.name for image in images]
-    duplicates = sorted({n for n in image_names if image_names.count(n) > 1})
+    duplicates = _repeated(image.name for image in images)
     if duplicates:
         raise HopfieldError(
             f"inputs share the name(s) {', '.join(duplicates[:5])}; rename them to keep outputs apart"
         )
     return images
+
+
+def _repeated(names: Iterable[str]) -> list[str]:
+    """Names that occur more than once, sorted (linear time: MNIST has 60,000)."""
+    from collections import Counter
+
+    return sorted(name for name, count in Counter(names).items() if count > 1)
 
 
 def _output_paths(output: Path, names: Sequence[str], suffix: str = ".png") -> list[Path]:
@@ -380,7 +386,8 @@ def train(
             degree=degree,
             beta=beta,
         )
-    model.network()  # fail here, before writing, if the rule cannot store them
+    if model.rule == "pseudoinverse":
+        model.network()  # the one rule that can refuse patterns: fail before writing
     save_model(model, target)
     summary = _train_summary(model, target)
     if as_json:
@@ -431,10 +438,8 @@ _DEFAULT_CORRELATION_WARNING = 0.95
 
 
 def _train_summary(model: "Model", path: Path) -> dict[str, Any]:
-    import numpy as np
-
     from hopfield_cli.capacity import theory
-    from hopfield_cli.metrics import overlap
+    from hopfield_cli.metrics import pairwise_overlaps
 
     n, p = model.n_neurons, model.n_patterns
     lines = theory(model.rule, n, **model.params()) if n >= 2 else {}
@@ -453,11 +458,10 @@ def _train_summary(model: "Model", path: Path) -> dict[str, Any]:
         "warnings": [],
     }
     if p > 1:
-        m = np.abs(overlap(model.patterns, model.patterns))
-        np.fill_diagonal(m, -1.0)
-        i, j = np.unravel_index(int(np.argmax(m)), m.shape)
-        summary["max_overlap"] = float(m[i, j])
-        summary["max_overlap_pair"] = [model.names[i], model.names[j]]
+        pairs = pairwise_overlaps(model.patterns)
+        summary["max_overlap"] = pairs.max_overlap
+        summary["max_overlap_pair"] = [model.names[k] for k in pairs.pair]
+        summary["overlaps_sampled"] = pairs.sampled
     warnings: list[str] = summary["warnings"]
     if p > estimate:
         warnings.append(
@@ -958,6 +962,7 @@ def _print_capacity(results: list[Any]) -> None:
 # ---------------------------------------------------------------- inspect
 
 _MAX_HEATMAP_NEURONS = 4096
+_MAX_OVERLAP_MATRIX = 64
 
 
 @app.command()
@@ -988,15 +993,15 @@ def inspect(
             f"the model has {model.n_neurons} neurons; a heat map is drawn up to {_MAX_HEATMAP_NEURONS}",
             param_hint="--weights",
         )
-    import numpy as np
 
     from hopfield_cli.capacity import theory
     from hopfield_cli.images import save_png
-    from hopfield_cli.metrics import overlap
+    from hopfield_cli.metrics import overlap, pairwise_overlaps
 
-    overlaps = overlap(model.patterns, model.patterns)
     lines = theory(model.rule, model.n_neurons, **model.params()) if model.n_neurons >= 2 else {}
-    off_diagonal = np.abs(overlaps[~np.eye(model.n_patterns, dtype=bool)])
+    pairs = pairwise_overlaps(model.patterns)
+    # The full matrix only where it is readable (and small enough for JSON).
+    overlaps = overlap(model.patterns, model.patterns) if model.n_patterns <= _MAX_OVERLAP_MATRIX else None
     info: dict[str, Any] = {
         "model": str(model_path),
         "rule": model.rule,
@@ -1008,9 +1013,11 @@ def inspect(
         "binarize": model.binarize,
         "load": model.n_patterns / model.n_neurons,
         "theory": {k: v for k, v in lines.items() if math.isfinite(v)},
-        "max_overlap": float(off_diagonal.max()) if off_diagonal.size else None,
-        "mean_overlap": float(off_diagonal.mean()) if off_diagonal.size else None,
-        "overlaps": overlaps.round(6).tolist(),
+        "max_overlap": pairs.max_overlap if model.n_patterns > 1 else None,
+        "max_overlap_pair": [model.names[k] for k in pairs.pair] if model.n_patterns > 1 else None,
+        "mean_overlap": pairs.mean_overlap if model.n_patterns > 1 else None,
+        "overlaps_sampled": pairs.sampled,
+        "overlaps": None if overlaps is None else overlaps.round(6).tolist(),
     }
     if weights is not None:
         from hopfield_cli.network import QuadraticNetwork
@@ -1058,7 +1065,12 @@ def _print_inspect(info: dict[str, Any]) -> None:
     theory = ", ".join(f"{k} = {v:.0f}" for k, v in info["theory"].items())
     summary.add_row("load P/N", f"{info['load']:.4f} (capacity theory: {theory})")
     if info["max_overlap"] is not None:
-        summary.add_row("overlaps", f"largest {info['max_overlap']:.3f}, mean {info['mean_overlap']:.3f}")
+        a, b = info["max_overlap_pair"]
+        sampled = f" (among {info['overlaps_sampled']} sampled)" if info["overlaps_sampled"] else ""
+        summary.add_row(
+            "overlaps",
+            f"largest {info['max_overlap']:.3f} ({a}, {b}), mean {info['mean_overlap']:.3f}{sampled}",
+        )
     console.print(summary)
     names = info["names"]
     if 1 < len(names) <= 16:

@@ -106,3 +106,58 @@ def nearest(states: Any, patterns: Any) -> list[Match]:
             verdict = SPURIOUS
         matches.append(Match(index, float(m[b, index]), distance, verdict))
     return matches
+
+
+@dataclass(frozen=True)
+class PairwiseSummary:
+    """Largest and mean absolute overlap between distinct stored patterns.
+
+    Attributes
+    ----------
+    max_overlap : float
+        Largest ``|m|`` over pairs (0 for a single pattern).
+    pair : tuple of int
+        Rows of that pair (``(0, 0)`` for a single pattern).
+    mean_overlap : float
+        Mean ``|m|`` over pairs.
+    sampled : int or None
+        None when every pair was compared; else the number of patterns of the
+        random subset compared (large collections such as MNIST).
+    """
+
+    max_overlap: float
+    pair: tuple[int, int]
+    mean_overlap: float
+    sampled: int | None
+
+
+def pairwise_overlaps(patterns: Any, *, sample: int = 2000, rng: Any = 0) -> PairwiseSummary:
+    """Summarise how similar the stored patterns are to each other.
+
+    Parameters
+    ----------
+    patterns : array_like of shape (P, N)
+    sample : int, optional
+        Above this many patterns, compare a random subset of this size
+        (P^2 N work and P^2 memory would otherwise grow without bound).
+    rng : numpy.random.Generator, int or None, optional
+        Draws the subset; the default makes the summary reproducible.
+
+    Returns
+    -------
+    PairwiseSummary
+    """
+    x = as_patterns(patterns)
+    rows = np.arange(x.shape[0])
+    sampled = None
+    if x.shape[0] > sample:
+        rows = np.sort(np.random.default_rng(rng).choice(x.shape[0], sample, replace=False))
+        sampled = sample
+    if rows.size < 2:
+        return PairwiseSummary(0.0, (0, 0), 0.0, sampled)
+    subset = x[rows].astype(np.float32)  # integer dot products below 2**24: exact
+    m = np.abs(subset @ subset.T) / x.shape[1]
+    np.fill_diagonal(m, -1.0)
+    i, j = np.unravel_index(int(np.argmax(m)), m.shape)
+    off_diagonal = m[~np.eye(rows.size, dtype=bool)]
+    return PairwiseSummary(float(m[i, j]), (int(rows[i]), int(rows[j])), float(off_diagonal.mean()), sampled)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -71,7 +72,7 @@ class Model:
             raise InvalidParameterError(
                 f"image shape {self.shape} does not match patterns of {patterns.shape[1]} neurons"
             )
-        duplicates = sorted({n for n in self.names if self.names.count(n) > 1})
+        duplicates = sorted(name for name, count in Counter(self.names).items() if count > 1)
         if duplicates:
             raise InvalidParameterError(f"duplicate pattern names: {', '.join(duplicates)}")
 

@@ -81,3 +81,13 @@ def test_train_refuses_to_overwrite_an_input(tmp_path: Path) -> None:
 
 def test_train_needs_an_output(tmp_path: Path) -> None:
     assert_clean_error(invoke("train", FOUR_PHOTOS[0]), 2, "--output")
+
+
+def test_train_many_small_patterns_samples_the_overlap_summary(tmp_path: Path) -> None:
+    stack = np.random.default_rng(5).integers(0, 256, size=(2500, 6, 6), dtype=np.uint8)
+    np.save(tmp_path / "many.npy", stack)
+    result = invoke("train", tmp_path / "many.npy", "-o", tmp_path / "w.npz", "--json", "-q")
+    assert result.exit_code == 0, result.output
+    (summary,) = json_lines(result.stdout)
+    assert summary["patterns"] == 2500 and summary["overlaps_sampled"] == 2000
+    assert 0 < summary["max_overlap"] <= 1

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-from hopfield_cli.metrics import INVERTED, SPURIOUS, STORED, hamming, nearest, overlap
+from hopfield_cli.metrics import INVERTED, SPURIOUS, STORED, hamming, nearest, overlap, pairwise_overlaps
 
 
 @settings(max_examples=50, deadline=None)
@@ -37,3 +37,20 @@ def test_overlap_shape_and_range() -> None:
     assert m.shape == (3, 3)
     assert_allclose(np.diag(m), 1.0, rtol=0, atol=0)
     assert np.all(np.abs(m) <= 1)
+
+
+def test_pairwise_overlaps_exact_and_sampled() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.choice(np.array([-1, 1], dtype=np.int8), size=(40, 64))
+    x[7] = x[3]
+    x[7, :8] *= -1  # rows 3 and 7 overlap by 1 - 2 * 8 / 64 = 0.75
+    exact = pairwise_overlaps(x)
+    m = np.abs(overlap(x, x))
+    np.fill_diagonal(m, 0)
+    assert exact.sampled is None and exact.pair == (3, 7)
+    assert_allclose(exact.max_overlap, 0.75, rtol=0, atol=1e-12)
+    assert_allclose(exact.mean_overlap, m.sum() / (40 * 39), rtol=1e-6, atol=0)
+    sampled = pairwise_overlaps(x, sample=10, rng=0)
+    assert sampled.sampled == 10 and sampled.max_overlap <= exact.max_overlap
+    assert pairwise_overlaps(x, sample=10, rng=0) == sampled
+    assert pairwise_overlaps(x[:1]).max_overlap == 0.0

@@ -77,7 +77,7 @@ def test_failed_save_keeps_the_previous_file(tmp_path: Path, monkeypatch: pytest
     def boom(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(np, "savez_compressed", boom)
+    monkeypatch.setattr(np.lib.format, "write_array", boom)
     with pytest.raises(KeyboardInterrupt):
         save_model(make_model(seed=2), path)
     assert path.read_bytes() == before

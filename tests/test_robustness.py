@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from PIL import Image
 from typer.testing import CliRunner
 
-from hopfield_cli import _atomic
+from hopfield_cli import _atomic, persistence
 from hopfield_cli.cli import app
 from hopfield_cli.errors import HopfieldError
 from hopfield_cli.images import GrayImage, Source, read_source, to_pattern
@@ -349,10 +349,10 @@ def test_interrupted_train_keeps_the_old_model(
 ) -> None:
     old = model_file.read_bytes()
     seen: list[Path] = []
-    real_savez = np.savez_compressed
+    real_write = persistence._write_npz
 
-    def write_then_fail(file: Any, **arrays: Any) -> None:
-        real_savez(file, **arrays)
+    def write_then_fail(file: Any, arrays: Any) -> None:
+        real_write(file, arrays)
         file.flush()
         seen.extend(_parts(model_file.parent))
         raise error
@@ -363,7 +363,7 @@ def test_interrupted_train_keeps_the_old_model(
 
     with monkeypatch.context() as patch:
         if when == "while-writing":
-            patch.setattr(np, "savez_compressed", write_then_fail)
+            patch.setattr(persistence, "_write_npz", write_then_fail)
         else:
             patch.setattr(_atomic.os, "replace", fail_on_rename)
         result = runner.invoke(app, ["train", str(image_dir), "-o", str(model_file), "--size", "16", "-q"])
@@ -399,15 +399,15 @@ def test_interrupted_png_write_keeps_the_old_png(
 
 _CHILD = """
 import sys, time
-import numpy as np
+import hopfield_cli.persistence as persistence
 marker = sys.argv.pop(1)
-real = np.savez_compressed
-def slow(file, **arrays):
-    real(file, **arrays)
+real = persistence._write_npz
+def slow(file, arrays):
+    real(file, arrays)
     file.flush()
     open(marker, "w").close()  # the temporary file is written: now interrupt us
     time.sleep(60)
-np.savez_compressed = slow
+persistence._write_npz = slow
 from hopfield_cli.cli import main
 sys.argv[0] = "hopfield"
 main()
