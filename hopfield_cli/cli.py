@@ -857,47 +857,32 @@ def _require_matplotlib() -> None:
 
 
 def _write_capacity_csv(results: list[Any], path: Path) -> None:
+    """One row per rule and load: the fields of ``CapacityPoint`` plus P/N."""
     import csv
+    import dataclasses
     import io
 
     from hopfield_cli._atomic import atomic_path
 
+    rows = [
+        {"rule": result.rule, "neurons": result.neurons, "load_ratio": point.load / result.neurons}
+        | dataclasses.asdict(point)
+        for result in results
+        for point in result.points
+    ]
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(
-        [
-            "rule",
-            "neurons",
-            "load",
-            "load_ratio",
-            "cues",
-            "exact",
-            "overlap",
-            "iterations",
-            "converged",
-            "spurious",
-            "passed",
-        ]
-    )
-    for result in results:
-        for point in result.points:
-            writer.writerow(
-                [
-                    result.rule,
-                    result.neurons,
-                    point.load,
-                    f"{point.load / result.neurons:.6g}",
-                    point.cues,
-                    f"{point.exact:.6g}",
-                    f"{point.overlap:.6g}",
-                    f"{point.iterations:.6g}",
-                    f"{point.converged:.6g}",
-                    f"{point.spurious:.6g}",
-                    int(point.passed),
-                ]
-            )
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: _csv_cell(value) for key, value in row.items()})
     with atomic_path(path) as temporary:
         temporary.write_text(buffer.getvalue(), encoding="utf-8")
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    return f"{value:.6g}" if isinstance(value, float) else value
 
 
 def _plot_capacity(results: list[Any], path: Path) -> None:
