@@ -214,6 +214,9 @@ SeedOption = Annotated[
     int | None,
     typer.Option(callback=_seed_option, help="Seed of the random generator: same seed, same output bytes."),
 ]
+LimitOption = Annotated[
+    int | None, typer.Option(min=1, help="Use only the first K images (of a folder, stack or MNIST file).")
+]
 MaxPixelsOption = Annotated[
     int,
     typer.Option(
@@ -342,7 +345,7 @@ def train(
             help="Add the inputs to this existing model (its settings are kept); -o defaults to it."
         ),
     ] = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="Store only the first K images.")] = None,
+    limit: LimitOption = None,
     max_pixels: MaxPixelsOption = DEFAULT_MAX_PIXELS,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
@@ -540,6 +543,7 @@ def corrupt(
         ),
     ] = False,
     seed: SeedOption = None,
+    limit: LimitOption = None,
     max_pixels: MaxPixelsOption = DEFAULT_MAX_PIXELS,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
@@ -549,7 +553,7 @@ def corrupt(
     from hopfield_cli.corruption import corrupt as damage
     from hopfield_cli.images import pattern_to_image, save_png, to_pattern
 
-    images = _read_inputs(inputs, max_pixels=max_pixels, limit=None, quiet=quiet, what="images")
+    images = _read_inputs(inputs, max_pixels=max_pixels, limit=limit, quiet=quiet, what="images")
     targets = _output_paths(output, [image.name for image in images])
     _refuse_overwriting_inputs(targets, inputs)
     shape = parse_size(size)
@@ -605,6 +609,7 @@ def recall(
     montage: Annotated[
         Path | None, typer.Option(help="Also write a PNG sheet: cue | recalled | nearest stored.")
     ] = None,
+    limit: LimitOption = None,
     max_pixels: MaxPixelsOption = DEFAULT_MAX_PIXELS,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
@@ -613,7 +618,7 @@ def recall(
     from hopfield_cli.persistence import load_model
 
     model = load_model(model_path)
-    images = _read_inputs(inputs, max_pixels=max_pixels, limit=None, quiet=quiet, what="cues")
+    images = _read_inputs(inputs, max_pixels=max_pixels, limit=limit, quiet=quiet, what="cues")
     targets = _output_paths(output, [image.name for image in images])
     _refuse_overwriting_inputs(targets, [model_path, *inputs])
     if montage is not None:

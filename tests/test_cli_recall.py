@@ -146,3 +146,25 @@ def test_bad_options_exit_2(trained: tuple[Path, Path], tmp_path: Path, option: 
     result = invoke("recall", model_path, cues, "-o", tmp_path / "out", option, value)
     assert_clean_error(result, 2, option)
     assert not (tmp_path / "out").exists()
+
+
+def test_mnist_style_idx_workflow_with_limit(tmp_path: Path) -> None:
+    import gzip
+    import struct
+
+    digits = (np.random.default_rng(8).random((25, 28, 28)) > 0.7).astype(np.uint8) * 255
+    header = struct.pack(">BBBB", 0, 0, 0x08, 3) + struct.pack(">3I", *digits.shape)
+    idx = tmp_path / "train-images-idx3-ubyte.gz"
+    idx.write_bytes(gzip.compress(header + digits.tobytes(), mtime=0))
+    model, cues = tmp_path / "digits.npz", tmp_path / "cues"
+    assert invoke("train", idx, "--limit", "10", "--size", "28", "-o", model, "-q").exit_code == 0
+    assert load_model(model).n_patterns == 10
+    result = invoke(
+        "corrupt", idx, "--limit", "10", "--size", "28", "--kind", "half", "--noise", "0.5",
+        "--fill", "unknown", "-o", cues, "-q",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert len(list(cues.iterdir())) == 10
+    result = invoke("recall", model, cues, "--limit", "4", "-o", tmp_path / "out", "--json", "-q")
+    records = json_lines(result.stdout)
+    assert len(records) == 4 and all(r["exact"] for r in records)
