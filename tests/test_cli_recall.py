@@ -168,3 +168,15 @@ def test_mnist_style_idx_workflow_with_limit(tmp_path: Path) -> None:
     result = invoke("recall", model, cues, "--limit", "4", "-o", tmp_path / "out", "--json", "-q")
     records = json_lines(result.stdout)
     assert len(records) == 4 and all(r["exact"] for r in records)
+
+
+@pytest.mark.parametrize("update", ["sync", "async"])
+def test_four_photos_also_with_plain_hebbian(trained: tuple[Path, Path], tmp_path: Path, update: str) -> None:
+    _, cues = trained
+    model = tmp_path / "hebbian.npz"
+    assert invoke("train", *FOUR_PHOTOS, "-o", model, "--rule", "hebbian", "-q").exit_code == 0
+    out = tmp_path / "out"
+    result = invoke("recall", model, cues, "-o", out, "--update", update, "--seed", "3", "--json", "-q")
+    records = json_lines(result.stdout)
+    assert [r["exact"] for r in records] == [True] * 4
+    assert all(r["nearest"] == r["input"] for r in records)
