@@ -259,20 +259,14 @@ def _progress(description: str, total: int, quiet: bool) -> Iterator[Callable[[i
 def _read_inputs(
     inputs: Sequence[Path], *, max_pixels: int, limit: int | None, quiet: bool, what: str
 ) -> "list[GrayImage]":
-    from hopfield_cli.images import find_inputs, read_source
+    from hopfield_cli.images import find_inputs, read_sources
 
     sources, skipped = find_inputs(inputs)
     if skipped and not quiet:
         names = ", ".join(p.name for p in skipped[:5]) + (" ..." if len(skipped) > 5 else "")
         typer.echo(f"Note: skipped {len(skipped)} file(s) that are not images: {names}", err=True)
-    images: list[GrayImage] = []
     with _progress(f"Reading {what}", len(sources), quiet) as advance:
-        for source in sources:
-            remaining = None if limit is None else limit - len(images)
-            images.extend(read_source(source, max_pixels=max_pixels, limit=remaining))
-            advance(1)
-            if limit is not None and len(images) >= limit:
-                break
+        images = read_sources(sources, max_pixels=max_pixels, limit=limit, progress=advance)
     duplicates = _repeated(image.name for image in images)
     if duplicates:
         raise HopfieldError(

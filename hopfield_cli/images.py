@@ -12,7 +12,7 @@ import math
 import os
 import warnings
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -197,13 +197,30 @@ def load_images(
 ) -> list[GrayImage]:
     """Read all images named by ``paths`` (files and folders), in order.
 
-    See :func:`find_inputs` and :func:`read_source`.
+    See :func:`find_inputs` and :func:`read_sources`.
     """
     sources, _ = find_inputs(paths)
+    return read_sources(sources, max_pixels=max_pixels, limit=limit)
+
+
+def read_sources(
+    sources: Iterable[Source],
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    limit: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[GrayImage]:
+    """Read the images of ``sources`` in order, stopping after ``limit`` images.
+
+    ``progress``, if given, is called with 1 after each source.  See
+    :func:`read_source` for the errors.
+    """
     images: list[GrayImage] = []
     for source in sources:
         remaining = None if limit is None else limit - len(images)
         images.extend(read_source(source, max_pixels=max_pixels, limit=remaining))
+        if progress is not None:
+            progress(1)
         if limit is not None and len(images) >= limit:
             break
     return images
