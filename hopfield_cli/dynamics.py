@@ -175,25 +175,34 @@ def _recall_sync(network: Network, states: NDArray[np.int8], max_iter: int) -> l
     batch = states.shape[0]
     current = states.copy()
     previous = np.zeros_like(current)
-    energies: list[list[float]] = [[e] for e in network.energy(current)]
+    fields = network.fields(current)  # of the active states, row for row
+    energies: list[list[float]] = [[e] for e in _energies(network, current, fields)]
     changes: list[list[int]] = [[] for _ in range(batch)]
     status = [MAX_ITER] * batch
     active = np.arange(batch)
     for _ in range(max_iter):
         old = current[active]
-        new = decide(network.fields(old), old)
+        new = decide(fields, old)
         changed = np.count_nonzero(new != old, axis=1)
-        cycled = np.all(new == previous[active], axis=1) & (changed > 0)
-        for b, e, c in zip(active, network.energy(new), changed, strict=True):
+        moving = changed > 0
+        cycled = np.all(new == previous[active], axis=1) & moving
+        # The next step needs the fields of the new states, and they give the
+        # energy too; states that did not move keep theirs.
+        new_energy = np.array([energies[b][-1] for b in active])
+        moved_fields = network.fields(new[moving]) if moving.any() else fields[:0]
+        new_energy[moving] = _energies(network, new[moving], moved_fields)
+        for b, e, c in zip(active, new_energy, changed, strict=True):
             energies[b].append(float(e))
             changes[b].append(int(c))
         previous[active] = old
         current[active] = new
-        for b in active[changed == 0]:
+        for b in active[~moving]:
             status[b] = FIXED_POINT
         for b in active[cycled]:
             status[b] = TWO_CYCLE
-        active = active[(changed > 0) & ~cycled]
+        keep = moving & ~cycled
+        active = active[keep]
+        fields = moved_fields[keep[moving]]
         if active.size == 0:
             break
     return [
@@ -207,6 +216,14 @@ def _recall_sync(network: Network, states: NDArray[np.int8], max_iter: int) -> l
         )
         for b in range(batch)
     ]
+
+
+def _energies(network: Network, states: NDArray[np.int8], fields: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Energies of ``states``, from their fields where the network allows it."""
+    if states.shape[0] == 0:
+        return np.zeros(0)
+    from_fields = network._energy_from_fields(states, fields)
+    return network.energy(states) if from_fields is None else from_fields
 
 
 def _recall_async(

@@ -107,6 +107,12 @@ class Network(ABC):
             out[start : start + step] = self._batch_energy(batch[start : start + step])
         return out
 
+    def _energy_from_fields(
+        self, states: NDArray[np.int8], fields: NDArray[np.float64]
+    ) -> NDArray[np.float64] | None:
+        """Energies computed from already known fields, or None if that is not possible."""
+        return None
+
     @abstractmethod
     def _batch_fields(self, states: NDArray[np.int8], out: NDArray[np.float64]) -> None:
         """Write the fields of ``states`` into ``out`` (same shape)."""
@@ -235,6 +241,13 @@ class QuadraticNetwork(Network):
         h -= s
         np.multiply(h, self.scale, out=out, dtype=np.float64)
         out -= self.threshold
+
+    def _energy_from_fields(
+        self, states: NDArray[np.int8], fields: NDArray[np.float64]
+    ) -> NDArray[np.float64] | None:
+        # h = W s - theta, so E = -s.W.s / 2 + theta.s = -s.h / 2 + theta.s / 2.
+        s = states.astype(np.float64)
+        return np.asarray(-0.5 * np.einsum("bi,bi->b", s, fields) + 0.5 * (s @ self.threshold))
 
     def _batch_energy(self, states: NDArray[np.int8]) -> NDArray[np.float64]:
         s = states.astype(self.dtype)

@@ -173,3 +173,11 @@ def test_ties_keep_the_state() -> None:
     fields = [0.0, 1e-12, -1e-12, 0.0, 0.5, -0.5]
     current = [-1, -1, 1, 0, -1, 1]
     np.testing.assert_array_equal(decide(fields, current), [-1, -1, 1, 1, 1, -1])
+
+
+def test_sync_energies_are_the_energies_of_the_states() -> None:
+    x = random_patterns(6, 150)
+    net = hebbian(x, threshold=0.05)
+    cues = np.stack([flip(x[0], 0.35, 1), flip(x[1], 0.1, 2), x[2]])
+    for result in recall(net, cues, update="sync"):
+        assert_allclose(result.energies[-1], net.energy(result.state)[0], rtol=1e-12, atol=1e-9)

@@ -100,3 +100,14 @@ def test_invalid_inputs_are_rejected_with_named_parameters() -> None:
         hebbian(random_patterns(2, 4)).fields(np.ones(5))
     with pytest.raises(InvalidParameterError, match="-1, 0 and"):
         hebbian(random_patterns(2, 4)).fields(np.full(4, 2))
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.3])
+def test_quadratic_energy_from_fields_matches_energy(threshold: float) -> None:
+    net = hebbian(random_patterns(7, 90), threshold=threshold)
+    states = np.random.default_rng(SEED + 5).choice(np.array([-1, 0, 1], dtype=np.int8), size=(5, 90))
+    from_fields = net._energy_from_fields(states, net.fields(states))
+    assert from_fields is not None
+    assert_allclose(from_fields, net.energy(states), rtol=1e-12, atol=1e-9)
+    dense = DenseNetwork(random_patterns(2, 8), "polynomial")
+    assert dense._energy_from_fields(states[:, :8], net.fields(states)[:, :8]) is None
