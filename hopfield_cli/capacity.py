@@ -26,10 +26,8 @@ The library never prints; pass ``progress`` to follow a long sweep.
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -381,6 +379,10 @@ def capacity_sweep(
         for seed in seeds:
             cells.append(_run_trial(spec, seed, progress))
     else:
+        # Imported here: they cost ~20 ms, which train and inspect need not pay.
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=min(jobs, trials), mp_context=context) as executor:
             with _single_threaded_blas():  # workers inherit the environment when they start
