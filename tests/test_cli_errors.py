@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _file_bytes import idx_bytes, npy_bytes, npz_bytes
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -94,27 +95,6 @@ def png_header_only(width: int, height: int) -> bytes:
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", b"") + chunk(b"IEND", b"")
-
-
-def npy_bytes(array: np.ndarray) -> bytes:
-    buffer = BytesIO()
-    np.save(buffer, array)
-    return buffer.getvalue()
-
-
-def npz_bytes(**arrays: np.ndarray) -> bytes:
-    buffer = BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    return buffer.getvalue()
-
-
-def idx_bytes(array: np.ndarray, declared: tuple[int, ...] | None = None) -> bytes:
-    shape = declared if declared is not None else array.shape
-    return (
-        bytes([0, 0, 0x08, len(shape)])
-        + struct.pack(f">{len(shape)}I", *shape)
-        + array.astype(">u1").tobytes()
-    )
 
 
 def stack(k: int = 3) -> np.ndarray:

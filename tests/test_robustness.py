@@ -25,6 +25,7 @@ from typing import Any
 import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
+from _file_bytes import idx_bytes, npy_bytes, npz_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -60,22 +61,6 @@ def _encode(image: Image.Image, fmt: str, **options: Any) -> bytes:
     return buffer.getvalue()
 
 
-def _npy(array: np.ndarray) -> bytes:
-    buffer = BytesIO()
-    np.save(buffer, array)
-    return buffer.getvalue()
-
-
-def _npz(**arrays: np.ndarray) -> bytes:
-    buffer = BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    return buffer.getvalue()
-
-
-def _idx(array: np.ndarray) -> bytes:
-    return bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
-
-
 def _seeds() -> list[tuple[str, bytes]]:
     gray = Image.fromarray(_gradient())
     rgba = gray.convert("RGBA")
@@ -95,11 +80,11 @@ def _seeds() -> list[tuple[str, bytes]]:
         ("image", _encode(gray.convert("RGB"), "WEBP", lossless=True)),
         ("image", _encode(gray, "PPM")),
         ("image", _encode(rgba, "ICO", sizes=[(12, 10)])),
-        ("array", _npy(stack)),
-        ("array", _npy(np.where(_gradient() > 100, 1, -1).astype(np.int8))),
-        ("array", _npz(a=stack, b=_gradient().astype(np.float32) / 255)),
-        ("idx", _idx(stack)),
-        ("idx", gzip.compress(_idx(stack), mtime=0)),
+        ("array", npy_bytes(stack)),
+        ("array", npy_bytes(np.where(_gradient() > 100, 1, -1).astype(np.int8))),
+        ("array", npz_bytes(a=stack, b=_gradient().astype(np.float32) / 255)),
+        ("idx", idx_bytes(stack)),
+        ("idx", gzip.compress(idx_bytes(stack), mtime=0)),
     ]
 
 
@@ -195,13 +180,13 @@ ARRAYS = hnp.arrays(
 @FUZZ
 @given(ARRAYS)
 def test_random_arrays_as_npy(workdir: Path, array: np.ndarray) -> None:
-    _read(workdir, "array", _npy(array), name="random")
+    _read(workdir, "array", npy_bytes(array), name="random")
 
 
 @FUZZ
 @given(st.dictionaries(st.from_regex(r"[a-z]{1,4}", fullmatch=True), ARRAYS, max_size=3))
 def test_random_arrays_as_npz(workdir: Path, arrays: dict[str, np.ndarray]) -> None:
-    _read(workdir, "array", _npz(**arrays), name="random")
+    _read(workdir, "array", npz_bytes(**arrays), name="random")
 
 
 @FUZZ
@@ -218,7 +203,7 @@ def test_random_idx_headers(workdir: Path, dtype_code: int, dims: list[int], pay
 def test_array_limits_are_checked_before_reading(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A stack over --max-pixels is refused from its header: its data is never read."""
     path = workdir / "big.npz"
-    path.write_bytes(_npz(x=np.zeros((50, 40, 40), np.uint8)))
+    path.write_bytes(npz_bytes(x=np.zeros((50, 40, 40), np.uint8)))
 
     def fail(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("array data read before the size check")
@@ -286,7 +271,7 @@ def test_tampered_model_arrays(workdir: Path, model_bytes: bytes, data: st.DataO
         del arrays[key]
     else:
         arrays[key] = data.draw(ARRAYS)
-    _load(workdir, _npz(**arrays))
+    _load(workdir, npz_bytes(**arrays))
 
 
 class Payload:
