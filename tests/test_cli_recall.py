@@ -150,12 +150,12 @@ def test_bad_options_exit_2(trained: tuple[Path, Path], tmp_path: Path, option: 
 
 def test_mnist_style_idx_workflow_with_limit(tmp_path: Path) -> None:
     import gzip
-    import struct
+
+    from _file_bytes import idx_bytes
 
     digits = (np.random.default_rng(8).random((25, 28, 28)) > 0.7).astype(np.uint8) * 255
-    header = struct.pack(">BBBB", 0, 0, 0x08, 3) + struct.pack(">3I", *digits.shape)
     idx = tmp_path / "train-images-idx3-ubyte.gz"
-    idx.write_bytes(gzip.compress(header + digits.tobytes(), mtime=0))
+    idx.write_bytes(gzip.compress(idx_bytes(digits), mtime=0))
     model, cues = tmp_path / "digits.npz", tmp_path / "cues"
     assert invoke("train", idx, "--limit", "10", "--size", "28", "-o", model, "-q").exit_code == 0
     assert load_model(model).n_patterns == 10

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import gzip
-import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _file_bytes import idx_bytes
 from PIL import Image
 
 from hopfield_cli.errors import ImageReadError, InvalidParameterError, NoInputError
@@ -28,8 +28,7 @@ SEED = 4
 
 
 def write_idx(path: Path, images: np.ndarray, *, compress: bool = False) -> None:
-    header = struct.pack(">BBBB", 0, 0, 0x08, images.ndim) + struct.pack(f">{images.ndim}I", *images.shape)
-    data = header + images.astype(">u1").tobytes()
+    data = idx_bytes(images)
     path.write_bytes(gzip.compress(data, mtime=0) if compress else data)
 
 
