@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 from hopfield_cli import dynamics, rules
+from hopfield_cli.corruption import flip
 from hopfield_cli.errors import InvalidParameterError, LearningError
 from hopfield_cli.network import DenseNetwork, QuadraticNetwork
 
@@ -24,13 +25,6 @@ SAMPLE_IMAGES = Path(__file__).resolve().parent.parent / "sample_images"
 def random_patterns(p: int, n: int, seed: int = SEED) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return np.where(rng.random((p, n)) < 0.5, 1, -1).astype(np.int8)
-
-
-def flip_exactly(pattern: np.ndarray, noise: float, rng: np.random.Generator) -> np.ndarray:
-    out = pattern.copy()
-    idx = rng.choice(out.size, round(noise * out.size), replace=False)
-    out[idx] = -out[idx]
-    return out
 
 
 # --------------------------------------------------------------------------- references
@@ -97,7 +91,7 @@ def test_storkey_matches_literal_dense_rule(p: int, n: int) -> None:
 def test_storkey_on_correlated_patterns_matches_reference() -> None:
     base = random_patterns(1, 24)[0]
     rng = np.random.default_rng(SEED)
-    x = np.array([flip_exactly(base, 0.2, rng) for _ in range(6)])
+    x = np.array([flip(base, 0.2, rng) for _ in range(6)])
     assert_allclose(rules.storkey(x).weights(), storkey_reference(x), rtol=1e-10, atol=1e-12)
 
 
@@ -130,7 +124,7 @@ def test_pseudoinverse_matches_dense_formula(p: int, n: int) -> None:
 def test_pseudoinverse_recalls_correlated_patterns_that_hebbian_cannot() -> None:
     base = random_patterns(1, 200)[0]
     rng = np.random.default_rng(SEED)
-    x = np.array([flip_exactly(base, 0.1, rng) for _ in range(10)])  # overlaps about 0.8
+    x = np.array([flip(base, 0.1, rng) for _ in range(10)])  # overlaps about 0.8
     assert_array_equal(np.where(rules.pseudoinverse(x).fields(x) >= 0, 1, -1), x)
     assert not np.array_equal(np.where(rules.hebbian(x).fields(x) >= 0, 1, -1), x)
 
@@ -284,7 +278,7 @@ def test_rules_store_a_few_random_patterns(rule: str) -> None:
     x = random_patterns(4, 100)
     net = rules.build_network(rule, x)
     rng = np.random.default_rng(SEED)
-    cues = np.array([flip_exactly(p, 0.1, rng) for p in x])
+    cues = np.array([flip(p, 0.1, rng) for p in x])
     states = np.array([r.state for r in dynamics.recall(net, cues, update="sync")])
     assert_array_equal(states, x)
 
@@ -404,7 +398,7 @@ def test_photos_recalled_bit_exactly(rule: str, noise: float, update: str) -> No
     x = photo_patterns(64)
     net = rules.build_network(rule, x)
     rng = np.random.default_rng(SEED)
-    cues = np.array([flip_exactly(p, noise, rng) for p in x])
+    cues = np.array([flip(p, noise, rng) for p in x])
     states = np.array([r.state for r in dynamics.recall(net, cues, update=update, rng=SEED)])
     assert_array_equal(states, x)
 
@@ -412,7 +406,7 @@ def test_photos_recalled_bit_exactly(rule: str, noise: float, update: str) -> No
 def test_hebbian_fails_on_correlated_photos() -> None:
     x = photo_patterns(64)
     rng = np.random.default_rng(SEED)
-    cues = np.array([flip_exactly(p, 0.3, rng) for p in x])
+    cues = np.array([flip(p, 0.3, rng) for p in x])
     states = np.array([r.state for r in dynamics.recall(rules.hebbian(x), cues, update="sync")])
     assert np.count_nonzero(np.all(states == x, axis=1)) < len(x)
 
@@ -429,6 +423,6 @@ def test_exponential_recalls_lfw_faces() -> None:
     x = np.array([np.where(a > a.mean(), 1, -1).ravel() for a in images], dtype=np.int8)
     assert x.shape == (200, 625)
     rng = np.random.default_rng(SEED)
-    cues = np.array([flip_exactly(p, 0.2, rng) for p in x])
+    cues = np.array([flip(p, 0.2, rng) for p in x])
     states = np.array([r.state for r in dynamics.recall(rules.exponential(x), cues, update="sync")])
     assert np.mean(np.all(states == x, axis=1)) >= 0.99
