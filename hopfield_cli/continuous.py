@@ -380,3 +380,53 @@ def mse(image: Any, reference: Any) -> float:
     if a.shape != b.shape:
         raise InvalidParameterError(f"images of shapes {a.shape} and {b.shape} cannot be compared")
     return float(np.mean(np.square(a - b)))
+
+
+#: Memories compared pairwise at most (evenly spaced beyond): a Gram matrix of
+#: 500 x 500 costs under a second at 64 x 64 colour.
+MAX_PAIRWISE = 500
+
+
+@dataclass(frozen=True)
+class ClosestPair:
+    """The two stored memories closest to each other.
+
+    Attributes
+    ----------
+    distance : float
+        Root-mean-square difference of their intensities, in [0, 1].
+    pair : tuple of int
+        Their indices.
+    sampled : int or None
+        Number of memories compared when there were more than :data:`MAX_PAIRWISE`.
+    """
+
+    distance: float
+    pair: tuple[int, int]
+    sampled: int | None
+
+
+def pairwise_distances(memories: Any) -> NDArray[np.float64]:
+    """Root-mean-square distances between memories (P x P, intensities in [0, 1])."""
+    x = as_memories(memories).reshape(np.shape(memories)[0], -1).astype(np.float64) / 255.0
+    sq = np.square(x).sum(axis=1)
+    d2 = np.maximum(sq[:, np.newaxis] + sq[np.newaxis, :] - 2.0 * (x @ x.T), 0.0)
+    np.fill_diagonal(d2, 0.0)
+    return np.asarray(np.sqrt(d2 / x.shape[1]))
+
+
+def closest_pair(memories: Any) -> ClosestPair:
+    """The closest two of at least two memories (see :class:`ClosestPair`)."""
+    arr = as_memories(memories)
+    count = arr.shape[0]
+    if count < 2:
+        raise InvalidParameterError(f"need at least two memories, got {count}")
+    index = np.arange(count)
+    if count > MAX_PAIRWISE:
+        index = np.linspace(0, count - 1, MAX_PAIRWISE).round().astype(np.intp)
+    d = pairwise_distances(arr[index])
+    np.fill_diagonal(d, np.inf)
+    i, j = np.unravel_index(int(np.argmin(d)), d.shape)
+    return ClosestPair(
+        float(d[i, j]), (int(index[i]), int(index[j])), len(index) if count > MAX_PAIRWISE else None
+    )
