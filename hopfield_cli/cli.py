@@ -644,6 +644,11 @@ def corrupt(
         )
     if color and not grey:
         raise typer.BadParameter("colour cues are not binarized: add --binarize none", param_hint="--color")
+    if kind is Kind.flip and grey:
+        raise typer.BadParameter(
+            "flip inverts black and white pixels; grey cues take gaussian, saltpepper, erase, occlude, half",
+            param_hint="--kind",
+        )
     import numpy as np
 
     from hopfield_cli._validate import as_rng
@@ -736,7 +741,11 @@ def recall(
     quiet: QuietOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Recall stored memories from damaged cues and write the reconstructions as PNG."""
+    """Recall stored memories from damaged cues and write the reconstructions as PNG.
+
+    Grey and colour models (--rule continuous) run the continuous update
+    instead of --update, --temperature and --anneal, and need no seed.
+    """
     from hopfield_cli.persistence import load_model
 
     model = load_model(model_path)

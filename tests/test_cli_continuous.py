@@ -131,6 +131,13 @@ def test_corrupt_grey_kinds_need_binarize_none(tmp_path: Path, kind: str) -> Non
     assert_clean_error(invoke("corrupt", images, "-o", tmp_path / "o", "--kind", kind), 2, "--binarize none")
 
 
+def test_corrupt_grey_cues_cannot_flip(tmp_path: Path) -> None:
+    images = generated(tmp_path / "in", count=1)
+    result = invoke("corrupt", images, "-o", tmp_path / "o", "--binarize", "none", "--kind", "flip")
+    assert_clean_error(result, 2, "--kind")
+    assert not (tmp_path / "o").exists()
+
+
 @pytest.mark.parametrize(
     "model_key,kind,noise,flags",
     [
