@@ -303,7 +303,10 @@ def _output_paths(output: Path, names: Sequence[str], suffix: str = ".png") -> l
         return [output]
     if output.exists() and not output.is_dir():
         raise HopfieldError(f"{output}: exists and is not a folder; several inputs need a folder for -o")
-    return [output / f"{name}{suffix}" for name in names]
+    from hopfield_cli.images import safe_name
+
+    # Names come from files and archive members: one path component each, inside -o.
+    return [output / f"{safe_name(name)}{suffix}" for name in names]
 
 
 def _emit_json(obj: dict[str, Any]) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
+import stat
 import warnings
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -43,7 +45,27 @@ _IMAGE_SUFFIXES = (
     ".pnm",
     ".ico",
 )
+# What Image.open may try: raster formats only.  Pillow would otherwise pick a
+# plugin by the file's bytes, whatever its suffix: EPS and PDF hand the file to
+# Ghostscript, and exotic plugins (DDS, BLP, ...) raise tracebacks on damage.
+PILLOW_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP", "PPM", "ICO")
 _GRAY_UNKNOWN = 128
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
+def safe_name(text: str) -> str:
+    """``text`` made usable as one file name: separators and control characters become ``_``.
+
+    Names of stored memories become output file names; a name taken from an
+    archive member (``x/../../victim``) must not reach outside the output folder.
+
+    Examples
+    --------
+    >>> safe_name("x/../../victim")
+    'x_.._.._victim'
+    """
+    name = _UNSAFE_NAME.sub("_", text)
+    return "_" if name in ("", ".", "..") else name
 
 
 @dataclass(frozen=True)
@@ -180,7 +202,11 @@ def read_source(
         check_positive_int("limit", limit)
     path = source.path
     try:
-        if path.stat().st_size == 0:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            # A FIFO or device would block or never end: regular files only.
+            raise ImageReadError(f"{path}: not a regular file")
+        if info.st_size == 0:
             raise ImageReadError(f"{path}: file is empty")
         if source.kind == "array":
             return _read_array_file(path, max_pixels, limit)
@@ -241,7 +267,7 @@ def _read_image(path: Path, max_pixels: int) -> GrayImage:
         saved_limit = Image.MAX_IMAGE_PIXELS
         Image.MAX_IMAGE_PIXELS = None
         try:
-            with Image.open(path) as im:
+            with Image.open(path, formats=PILLOW_FORMATS) as im:
                 width, height = im.size
                 if width * height > max_pixels:
                     raise ImageReadError(
@@ -251,7 +277,9 @@ def _read_image(path: Path, max_pixels: int) -> GrayImage:
                 im.load()
                 return _gray_image(path, im)
         except UnidentifiedImageError as exc:
-            raise ImageReadError(f"{path}: not a readable image") from exc
+            raise ImageReadError(
+                f"{path}: not a readable image in a supported format ({', '.join(PILLOW_FORMATS)})"
+            ) from exc
         except (SyntaxError, ValueError) as exc:  # Pillow reports some corrupt headers so
             raise ImageReadError(f"{path}: corrupt image ({exc})") from exc
         finally:
@@ -320,7 +348,8 @@ def _read_array_file(path: Path, max_pixels: int, limit: int | None) -> list[Gra
         is_archive, loaded = load_arrays(path, check)
     except ArrayFileError as exc:
         raise ImageReadError(f"{path}: {exc}") from exc
-    arrays = [(f"{path.stem}-{key}" if is_archive else key, array) for key, array in loaded]
+    # Member names are the archive's say: never let one become a path.
+    arrays = [(safe_name(f"{path.stem}-{key}") if is_archive else key, array) for key, array in loaded]
     images: list[GrayImage] = []
     for name, array in arrays:
         images.extend(_images_from_array(path, name, array, max_pixels))

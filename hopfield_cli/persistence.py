@@ -106,6 +106,9 @@ def load_model(path: str | os.PathLike[str]) -> Model:
         raise FileNotFoundError(f"{file}: no such model file")
     if file.is_dir():
         raise ModelFileError(f"{file}: is a folder, not a model file")
+    if not file.is_file():
+        # A FIFO or device would block or never end.
+        raise ModelFileError(f"{file}: not a regular file")
 
     def check(is_archive: bool, headers: Sequence[ArrayHeader], *, all_keys: bool = True) -> None:
         # Keys, dtypes and dimensions are vetted on the headers, before any data is read.
