@@ -206,10 +206,10 @@ class ContinuousNetwork:
 
     Examples
     --------
-    >>> net = ContinuousNetwork([[0, 0, 255, 255], [255, 0, 255, 0]])
-    >>> cue = np.array([0.0, 0.1, 0.9, 0.2]), np.array([True, True, True, False])
+    >>> net = ContinuousNetwork([[0, 0, 255, 255, 0, 255], [255, 255, 0, 0, 255, 0]])
+    >>> cue = np.array([0.0, 0.1, 0.9, 1.0, 0.1, 0.5]), np.array([1, 1, 1, 1, 1, 0], dtype=bool)
     >>> np.round(net.recall(*cue).state[:, 0] * 255).astype(int).tolist()
-    [0, 0, 255, 255]
+    [0, 0, 255, 255, 0, 255]
     """
 
     def __init__(
