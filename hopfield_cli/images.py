@@ -689,7 +689,9 @@ def _resize(pixels: NDArray[np.float32], shape: tuple[int, int]) -> NDArray[np.f
     from PIL import Image
 
     height, width = shape
-    resized = Image.fromarray(np.asarray(pixels, dtype=np.float32)).resize((width, height), Image.Resampling.LANCZOS)
+    resized = Image.fromarray(np.asarray(pixels, dtype=np.float32)).resize(
+        (width, height), Image.Resampling.LANCZOS
+    )
     return np.asarray(resized, dtype=np.float32).clip(0, 255)
 
 
