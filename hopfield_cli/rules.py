@@ -177,10 +177,16 @@ def _storkey_prefixes(
     factors_t = np.zeros((n, 2 * last), dtype=np.float64)
     coupling = np.zeros((2 * last, 2 * last), dtype=np.float64)
     diag = np.zeros(n, dtype=np.float64)
+    # The coupling is kept as scale * coupling: the growth of all older
+    # entries by 1 + 2/n per pattern is one multiplication of scale instead
+    # of a pass over a K x K matrix (folded back at each block start).
+    scale = 1.0
     for first in range(0, last, _STORKEY_BLOCK):
         block = xf[first : first + _STORKEY_BLOCK]
         size = block.shape[0]
         k0 = 2 * first
+        coupling[:k0, :k0] *= scale
+        scale = 1.0
         old_t = factors_t[:, :k0]
         c_old = block @ old_t  # (size, k0), the transpose of C
         # Old rows' share of a = M c for pattern j is (M_old C) coef[:, j];
@@ -190,29 +196,31 @@ def _storkey_prefixes(
             powers = growth ** np.arange(j - 1, -1, -1)
             coef[:, j] = coef[:, :j] @ (-powers * gram[first : first + j, first + j] / n)
             coef[j, j] = growth**j
-        old_fields = (old_t @ (coupling[:k0, :k0] @ c_old.T)) @ coef  # (n, size)
+        coupled = coupling[:k0, :k0] @ c_old.T  # (k0, size)
+        old_fields = (old_t @ coupled) @ coef  # (n, size)
         scaled = np.empty((size, n))  # the block's rows d * xi, contiguous
         for j in range(size):
             mu = first + j
             k = 2 * mu
             xi = block[j]
-            c = np.empty(k)
-            c[:k0] = c_old[j]
-            c[k0:k:2] = gram[first:mu, mu]
-            c[k0 + 1 : k : 2] = scaled[:j] @ xi
-            a = coupling[:k, :k] @ c
+            c_new = np.empty(k - k0)
+            c_new[0::2] = gram[first:mu, mu]
+            c_new[1::2] = scaled[:j] @ xi
+            a = np.empty(k)
+            a[:k0] = coupled @ coef[:, j]
+            a[k0:] = scale * (coupling[k0:k, :k0] @ c_old[j] + coupling[k0:k, k0:k] @ c_new)
             h = old_fields[:, j] + a[k0:k:2] @ block[:j] + a[k0 + 1 : k : 2] @ scaled[:j]
             h -= diag * xi
             np.multiply(diag, xi, out=scaled[j])
             factors_t[:, k] = xi
             factors_t[:, k + 1] = scaled[j]
-            coupling[:k, :k] *= growth
-            coupling[:k, k] = coupling[k, :k] = -a / n
-            coupling[k, k] = coupling[k, k + 1] = coupling[k + 1, k] = 1.0 / n
+            scale *= growth
+            coupling[:k, k] = coupling[k, :k] = -a / (n * scale)
+            coupling[k, k] = coupling[k, k + 1] = coupling[k + 1, k] = 1.0 / (n * scale)
             diag = growth * diag + (1.0 - 2.0 * xi * h) / n
             if mu + 1 in wanted:
                 k += 2
-                yield QuadraticNetwork(factors_t[:, :k].T, coupling[:k, :k].copy(), diag.copy(), threshold)
+                yield QuadraticNetwork(factors_t[:, :k].T, scale * coupling[:k, :k], diag.copy(), threshold)
 
 
 def pseudoinverse(patterns: Any, *, threshold: float = 0.0) -> QuadraticNetwork:
