@@ -47,6 +47,10 @@ DEFAULT_DEGREE = 3
 #: on raw overlaps ``xi.s`` (see :func:`exponential`).
 DEFAULT_BETA_SCALE = 8.0
 
+#: Patterns per block of the Storkey build: the block's own factor rows are
+#: read once per pattern, the older ones once per block (see _storkey_prefixes).
+_STORKEY_BLOCK = 16
+
 
 def _check_threshold(threshold: Any) -> float:
     try:
@@ -149,29 +153,66 @@ def _storkey_prefixes(
     """Storkey networks of the first ``P`` patterns, for each ``P`` in sorted ``loads``.
 
     The rule is incremental, so one pass over the patterns serves every load.
+
+    Learning pattern ``mu`` needs ``c = U xi`` and ``h = U^T (M c) - d xi``
+    over all earlier factor rows, matrix-vector products that would stream
+    the whole factor matrix from memory for every pattern.  Patterns are
+    therefore taken in blocks: at the start of a block, ``C = U_old X_b^T``
+    and ``Z = U_old^T (M_old C)`` are two matrix-matrix products, and inside
+    the block the old rows' share of ``M c`` stays in the span of the
+    columns of ``M_old C`` with coefficients that follow from the Gram
+    matrix alone (the coupling column of pattern ``nu`` is ``-a_nu / n``,
+    then grows by ``1 + 2/n`` per pattern).  So ``U_old^T`` of it is ``Z``
+    times a small vector, and only the block's own rows are touched per
+    pattern.  Same arithmetic as the pattern-by-pattern form up to rounding.
     """
     n = x.shape[1]
     wanted = set(loads)
     last = max(wanted)
     growth = 1.0 + 2.0 / n
-    factors = np.zeros((2 * last, n), dtype=np.float64)
+    xf = x[:last].astype(np.float64)
+    gram = xf @ xf.T
+    # Factor rows are stored as columns: the network wants U^T contiguous,
+    # and columns once written never change, so the last load needs no copy.
+    factors_t = np.zeros((n, 2 * last), dtype=np.float64)
     coupling = np.zeros((2 * last, 2 * last), dtype=np.float64)
     diag = np.zeros(n, dtype=np.float64)
-    for mu in range(last):
-        xi = x[mu].astype(np.float64)
-        k = 2 * mu
-        u = factors[:k]
-        a = coupling[:k, :k] @ (u @ xi)  # h = W xi = U^T (M U xi) - d xi
-        h = u.T @ a - diag * xi
-        factors[k] = xi
-        factors[k + 1] = diag * xi
-        coupling[:k, :k] *= growth
-        coupling[:k, k] = coupling[k, :k] = -a / n
-        coupling[k, k] = coupling[k, k + 1] = coupling[k + 1, k] = 1.0 / n
-        diag = growth * diag + (1.0 - 2.0 * xi * h) / n
-        if mu + 1 in wanted:
-            k += 2
-            yield QuadraticNetwork(factors[:k].copy(), coupling[:k, :k].copy(), diag.copy(), threshold)
+    for first in range(0, last, _STORKEY_BLOCK):
+        block = xf[first : first + _STORKEY_BLOCK]
+        size = block.shape[0]
+        k0 = 2 * first
+        old_t = factors_t[:, :k0]
+        c_old = block @ old_t  # (size, k0), the transpose of C
+        # Old rows' share of a = M c for pattern j is (M_old C) coef[:, j];
+        # coef depends on the Gram matrix alone.
+        coef = np.zeros((size, size))
+        for j in range(size):
+            powers = growth ** np.arange(j - 1, -1, -1)
+            coef[:, j] = coef[:, :j] @ (-powers * gram[first : first + j, first + j] / n)
+            coef[j, j] = growth**j
+        old_fields = (old_t @ (coupling[:k0, :k0] @ c_old.T)) @ coef  # (n, size)
+        scaled = np.empty((size, n))  # the block's rows d * xi, contiguous
+        for j in range(size):
+            mu = first + j
+            k = 2 * mu
+            xi = block[j]
+            c = np.empty(k)
+            c[:k0] = c_old[j]
+            c[k0:k:2] = gram[first:mu, mu]
+            c[k0 + 1 : k : 2] = scaled[:j] @ xi
+            a = coupling[:k, :k] @ c
+            h = old_fields[:, j] + a[k0:k:2] @ block[:j] + a[k0 + 1 : k : 2] @ scaled[:j]
+            h -= diag * xi
+            np.multiply(diag, xi, out=scaled[j])
+            factors_t[:, k] = xi
+            factors_t[:, k + 1] = scaled[j]
+            coupling[:k, :k] *= growth
+            coupling[:k, k] = coupling[k, :k] = -a / n
+            coupling[k, k] = coupling[k, k + 1] = coupling[k + 1, k] = 1.0 / n
+            diag = growth * diag + (1.0 - 2.0 * xi * h) / n
+            if mu + 1 in wanted:
+                k += 2
+                yield QuadraticNetwork(factors_t[:, :k].T, coupling[:k, :k].copy(), diag.copy(), threshold)
 
 
 def pseudoinverse(patterns: Any, *, threshold: float = 0.0) -> QuadraticNetwork:
