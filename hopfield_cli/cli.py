@@ -23,12 +23,24 @@ import typer
 from hopfield_cli import __version__
 from hopfield_cli.errors import HopfieldError, InvalidParameterError
 from hopfield_cli.options import (
+    DEFAULT_ANNEAL,
     DEFAULT_BINARIZE,
+    DEFAULT_CAPACITY_RULE,
+    DEFAULT_MAX_ITER,
     DEFAULT_MAX_PIXELS,
     DEFAULT_SIZE,
+    DEFAULT_TEMPERATURE,
+    DEFAULT_UPDATE,
+    GREY_RULE,
+    MAX_DEGREE,
     NO_BINARIZE,
+    RULE_NAMES,
+    UPDATE_NAMES,
     parse_binarize,
     parse_size,
+)
+from hopfield_cli.options import (
+    DEFAULT_RULE as DEFAULT_RULE_NAME,
 )
 
 if TYPE_CHECKING:
@@ -53,28 +65,22 @@ app = typer.Typer(
 )
 
 
-class Rule(str, Enum):
-    """Learning rules (kept in step with ``hopfield_cli.rules.RULES``)."""
+if TYPE_CHECKING:
 
-    hebbian = "hebbian"
-    storkey = "storkey"
-    pseudoinverse = "pseudoinverse"
-    polynomial = "polynomial"
-    exponential = "exponential"
-    continuous = "continuous"
+    class Rule(str, Enum):
+        """Learning rules: the names of ``hopfield_cli.options.RuleName``."""
 
+    class Update(str, Enum):
+        """Update modes: the names of ``hopfield_cli.options.UpdateName``."""
 
-# Kept in step with hopfield_cli.rules.DEFAULT_RULE (a test checks): importing
-# the rules module here would load NumPy for every --help.
-DEFAULT_RULE = Rule.exponential
+else:
+    # Built from the options' Literals (Typer takes no list of Literals): no copy of the names.
+    Rule = Enum("Rule", {name: name for name in RULE_NAMES}, type=str)
+    Update = Enum("Update", {name: name for name in UPDATE_NAMES}, type=str)
 
-
-class Update(str, Enum):
-    """Update modes (kept in step with ``hopfield_cli.dynamics.UPDATES``)."""
-
-    sync = "sync"
-    async_ = "async"
-    stochastic = "stochastic"
+DEFAULT_RULE = Rule(DEFAULT_RULE_NAME)
+GREY = Rule(GREY_RULE)
+DEFAULT_UPDATE_CHOICE = Update(DEFAULT_UPDATE)
 
 
 class Kind(str, Enum):
@@ -259,8 +265,6 @@ def _seed_option(value: int | None) -> int | None:
 
 
 # Upper bounds of counts: what a run can finish, and what fits a C integer (no OverflowError).
-# MAX_DEGREE is rules.MAX_DEGREE (a test checks): importing rules here would load NumPy for --help.
-MAX_DEGREE = 30
 _MAX_ITER = 1_000_000
 _MAX_TRIALS = 10_000
 _MAX_CUES = 100_000
@@ -457,9 +461,9 @@ def train(
         _check_same(base.binarize, binarize, "--binarize")
         _check_same(base.rule, rule.value if rule else None, "--rule")
         _check_same(base.channels, 3 if color else None, "--color")
-    elif rule is Rule.continuous or binarize == NO_BINARIZE:
+    elif rule is GREY or binarize == NO_BINARIZE:
         # Grey levels and the continuous rule go together: either option implies the other.
-        if rule not in (None, Rule.continuous):
+        if rule not in (None, GREY):
             raise typer.BadParameter(
                 "--binarize none keeps grey levels, which only --rule continuous stores", param_hint="--rule"
             )
@@ -468,7 +472,7 @@ def train(
                 "--rule continuous stores grey levels: leave out --binarize or give none",
                 param_hint="--binarize",
             )
-        rule, binarize = Rule.continuous, NO_BINARIZE
+        rule, binarize = GREY, NO_BINARIZE
     elif color:
         raise typer.BadParameter("colour is kept only with --rule continuous", param_hint="--color")
     shape = base.shape if base is not None else parse_size(size or DEFAULT_SIZE)
@@ -551,11 +555,6 @@ def _check_same(stored: object, requested: object, option: str) -> None:
         )
 
 
-# Overlap above which stored memories of a rule start to interfere.
-_CORRELATION_WARNING = {"hebbian": 0.5, "storkey": 0.7}
-_DEFAULT_CORRELATION_WARNING = 0.95
-
-
 #: Closest memories (RMS over intensities in [0, 1]) below which a cue may recall either.
 _CONTINUOUS_CLOSE = 2.0 / 255.0
 
@@ -622,12 +621,14 @@ def _train_summary(model: "Model", path: Path) -> dict[str, Any]:
         warnings.append(
             f"{p} patterns exceed the {model.rule} capacity estimate {estimate_name} = {estimate:.0f}"
         )
-    limit = _CORRELATION_WARNING.get(model.rule, _DEFAULT_CORRELATION_WARNING)
+    from hopfield_cli.specs import DEFAULT_CORRELATION_WARNING
+
+    limit = model.spec.correlation_warning
     if summary["max_overlap"] is not None and summary["max_overlap"] > limit:
         a, b = summary["max_overlap_pair"]
         warnings.append(
             f"{a} and {b} overlap by {summary['max_overlap']:.2f}; correlated memories may merge on recall"
-            + (" (try --rule exponential)" if model.rule in _CORRELATION_WARNING else "")
+            + (f" (try --rule {DEFAULT_RULE.value})" if limit < DEFAULT_CORRELATION_WARNING else "")
         )
     return summary
 
@@ -796,14 +797,14 @@ def recall(
     update: Annotated[
         Update,
         typer.Option(help="sync: all neurons at once; async: one at a time; stochastic: annealed Glauber."),
-    ] = Update.sync,
-    max_iter: MaxIterOption = 100,
+    ] = DEFAULT_UPDATE_CHOICE,
+    max_iter: MaxIterOption = DEFAULT_MAX_ITER,
     temperature: Annotated[
         float, typer.Option(callback=_nonnegative_option, help="Start temperature of --update stochastic.")
-    ] = 0.5,
+    ] = DEFAULT_TEMPERATURE,
     anneal: Annotated[
         int, typer.Option(min=1, max=_MAX_ITER, help="Sweeps over which --update stochastic cools to zero.")
-    ] = 10,
+    ] = DEFAULT_ANNEAL,
     seed: SeedOption = None,
     similarity: Annotated[
         Similarity,
@@ -1065,7 +1066,7 @@ def capacity(
         str | None,
         typer.Option(help="Comma-separated numbers of stored patterns P (default: a grid per rule)."),
     ] = None,
-    update: Annotated[Update, typer.Option(help="Dynamics used for recall.")] = Update.sync,
+    update: Annotated[Update, typer.Option(help="Dynamics used for recall.")] = DEFAULT_UPDATE_CHOICE,
     criterion: Annotated[
         str,
         typer.Option(
@@ -1076,7 +1077,7 @@ def capacity(
     cues: Annotated[
         int, typer.Option(min=1, max=_MAX_CUES, help="Most stored patterns cued per load and trial.")
     ] = 100,
-    max_iter: MaxIterOption = 100,
+    max_iter: MaxIterOption = DEFAULT_MAX_ITER,
     degree: Annotated[int, typer.Option(min=2, max=MAX_DEGREE, help="Degree of the polynomial rule.")] = 3,
     beta: Annotated[
         float | None, typer.Option(help="Inverse temperature of the exponential rule (default: from N).")
@@ -1098,7 +1099,7 @@ def capacity(
     as_json: JsonOption = False,
 ) -> None:
     """Measure how many patterns a network holds, against theory."""
-    if rules and Rule.continuous in rules:
+    if rules and GREY in rules:
         raise typer.BadParameter(
             "capacity sweeps binary rules; the continuous rule's capacity is exponential in N",
             param_hint="--rule",
@@ -1133,7 +1134,7 @@ def capacity(
             [images], max_pixels=max_pixels, limit=None, quiet=quiet, what="images", shape=shape
         )
         patterns = np.stack([to_pattern(image, shape, binarize, use_known=False) for image in gray])
-    chosen = [r.value for r in rules] if rules else ["hebbian"]
+    chosen = [r.value for r in rules] if rules else [DEFAULT_CAPACITY_RULE]
     results = []
     for rule in chosen:
         total = trials * (len(parsed_loads) if parsed_loads else 12)

@@ -14,14 +14,21 @@ from hopfield_cli._validate import as_patterns, check_choice
 from hopfield_cli.continuous import DEFAULT_SIMILARITY, ContinuousNetwork, as_memories
 from hopfield_cli.errors import InvalidParameterError
 from hopfield_cli.network import Network
-from hopfield_cli.options import DEFAULT_BINARIZE, NO_BINARIZE, parse_binarize
-from hopfield_cli.rules import DEFAULT_RULE, RULES, _check_degree, build_network
+from hopfield_cli.options import (
+    DEFAULT_BINARIZE,
+    DEFAULT_DEGREE,
+    DEFAULT_RULE,
+    NO_BINARIZE,
+    RULE_NAMES,
+    parse_binarize,
+)
+from hopfield_cli.rules import _check_degree
+from hopfield_cli.specs import ContinuousSpec, RuleSpec, spec_for
 
-DEFAULT_DEGREE = 3
 #: The continuous modern Hopfield network (grey and colour memories).
-CONTINUOUS = "continuous"
+CONTINUOUS = ContinuousSpec.name
 #: Every rule a model can use: the binary ones, then the continuous one.
-MODEL_RULES = (*RULES, CONTINUOUS)
+MODEL_RULES: tuple[str, ...] = RULE_NAMES
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,9 @@ class Model:
         the rule default.
     channels : int
         Channels per pixel: 1 (binary or grey) or 3 (colour, continuous only).
+    spec : RuleSpec
+        The rule and its own parameters (built from the fields above; the
+        parameters a rule does not take are ignored).
     """
 
     patterns: NDArray[Any]
@@ -69,11 +79,17 @@ class Model:
     degree: int = DEFAULT_DEGREE
     beta: float | None = None
     channels: int = 1
+    spec: RuleSpec = field(init=False, repr=False, compare=False)
     _network: list[Network] = field(default_factory=list, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_choice("rule", self.rule, MODEL_RULES)
         object.__setattr__(self, "binarize", parse_binarize(self.binarize))
+        object.__setattr__(self, "degree", _check_degree(self.degree))  # a file may say 10**18
+        spec = spec_for(
+            self.rule, centered=self.centered, threshold=self.threshold, degree=self.degree, beta=self.beta
+        )
+        object.__setattr__(self, "spec", spec)
         if self.channels not in (1, 3) or isinstance(self.channels, bool):
             raise InvalidParameterError(f"channels must be 1 or 3, got {self.channels!r}")
         patterns: NDArray[Any]
@@ -90,7 +106,6 @@ class Model:
         object.__setattr__(self, "patterns", patterns)
         object.__setattr__(self, "names", tuple(str(n) for n in self.names))
         object.__setattr__(self, "shape", (int(self.shape[0]), int(self.shape[1])))
-        object.__setattr__(self, "degree", _check_degree(self.degree))  # a file may say 10**18
         if len(self.names) != patterns.shape[0]:
             raise InvalidParameterError(f"got {len(self.names)} names for {patterns.shape[0]} patterns")
         if self.shape[0] * self.shape[1] * self.channels != patterns.shape[1]:
@@ -106,7 +121,7 @@ class Model:
     @property
     def is_continuous(self) -> bool:
         """True for grey or colour memories (the continuous rule)."""
-        return self.rule == CONTINUOUS
+        return not self.spec.binary
 
     @property
     def memories(self) -> NDArray[np.uint8]:
@@ -126,20 +141,15 @@ class Model:
         return int(self.patterns.shape[0])
 
     def params(self) -> dict[str, Any]:
-        """Rule parameters, as passed to :func:`~hopfield_cli.rules.build_network`."""
-        return {
-            "centered": self.centered,
-            "threshold": self.threshold,
-            "degree": self.degree,
-            "beta": self.beta,
-        }
+        """The rule's own parameters (those of :attr:`spec`), by name."""
+        return self.spec.params()
 
     def network(self) -> Network:
         """The network engine for these patterns (built once, then cached)."""
         if self.is_continuous:
             raise InvalidParameterError("the continuous rule has no binary network: use continuous_network")
         if not self._network:
-            self._network.append(build_network(self.rule, self.patterns, **self.params()))
+            self._network.append(self.spec.build(self.patterns))
         return self._network[0]
 
     def continuous_network(self, similarity: str = DEFAULT_SIMILARITY) -> ContinuousNetwork:
