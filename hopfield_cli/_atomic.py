@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +35,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         final.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError) as exc:
         raise NotADirectoryError(f"{final.parent}: cannot create this folder, a file is in the way") from exc
+    _remove_stale(final.parent)
     temporary = _create_unique(final)
     try:
         yield temporary
@@ -46,14 +48,47 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
+# .NAME.PID-XXXXXXXX.part: the pid tells whether the writer is still alive.
+_TEMPORARY = re.compile(r"\..+\.(\d+)-[0-9a-f]{8}\.part")
+_checked: set[Path] = set()
+
+
+def _remove_stale(folder: Path) -> None:
+    """Remove temporary files of ours whose writer died (SIGKILL, power loss); once per folder."""
+    if os.name != "posix" or folder in _checked:
+        return
+    _checked.add(folder)
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        match = _TEMPORARY.fullmatch(entry.name)
+        if match and not _alive(int(match.group(1))):
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # another user's process, or not a pid we can judge: leave its file
+    return True
+
+
 def _create_unique(final: Path) -> Path:
-    """Create an empty, private ``.NAME.XXXXXXXX.part`` file beside ``final``.
+    """Create an empty, private ``.NAME.PID-XXXXXXXX.part`` file beside ``final``.
 
     (Not ``tempfile.mkstemp``: importing tempfile costs several milliseconds
     of every command's start-up.)
     """
     for _ in range(100):
-        candidate = final.with_name(f".{final.name}.{os.urandom(4).hex()}.part")
+        candidate = final.with_name(f".{final.name}.{os.getpid()}-{os.urandom(4).hex()}.part")
         try:
             os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         except FileExistsError:

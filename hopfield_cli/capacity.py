@@ -352,8 +352,15 @@ def capacity_sweep(
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
+        from hopfield_cli._workers import die_with_parent
+
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(jobs, trials), mp_context=context) as executor:
+        with ProcessPoolExecutor(
+            max_workers=min(jobs, trials),
+            mp_context=context,
+            initializer=die_with_parent,  # no orphans if this process is killed
+            initargs=(os.getpid(),),
+        ) as executor:
             with _single_threaded_blas():  # workers inherit the environment when they start
                 futures = [executor.submit(_run_trial, spec, seed, None) for seed in seeds]
             for future in futures:

@@ -123,13 +123,66 @@ class Side(str, Enum):
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class _Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind like Ctrl-C (temporary files go), then exit 128 + n."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    import signal
+
+    from hopfield_cli._workers import stop_children
+
+    for name in ("SIGTERM", "SIGHUP"):  # a second signal must not interrupt the clean-up
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
+    stop_children()  # before unwinding: a pool's shutdown would wait for busy workers
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise _Terminated(signum)
+
+
+@contextmanager
+def _signals_handled() -> Iterator[None]:
+    """SIGTERM and SIGHUP (and SIGINT) unwind the command; the old handlers come back after."""
+    import signal
+
+    names = [name for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    previous: dict[int, Any] = {}
+    try:
+        for name in names:
+            number = getattr(signal, name)
+            if name == "SIGINT" and signal.getsignal(number) is not signal.default_int_handler:
+                continue  # SIGINT ignored or handled by a caller: leave it so
+            previous[number] = signal.signal(number, _on_signal)
+    except ValueError:  # not the main thread: signals stay as they are
+        pass
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _signal_name(signum: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
 def _handle_errors(command: F) -> F:
-    """Map library errors to ``Error: ...`` + exit 1, and Ctrl-C to exit 130."""
+    """Map library errors to ``Error: ...`` + exit 1, Ctrl-C to exit 130, SIGTERM/SIGHUP to 128 + n."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return command(*args, **kwargs)
+            with _signals_handled():
+                return command(*args, **kwargs)
         except (HopfieldError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
             typer.echo(f"Error: {_one_line(exc)}", err=True)
             raise typer.Exit(EXIT_ERROR) from None
@@ -143,6 +196,9 @@ def _handle_errors(command: F) -> F:
         except KeyboardInterrupt:
             typer.echo("Interrupted.", err=True)
             raise typer.Exit(EXIT_INTERRUPTED) from None
+        except _Terminated as exc:
+            typer.echo(f"Terminated by {_signal_name(exc.signum)}.", err=True)
+            raise typer.Exit(128 + exc.signum) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -119,3 +119,121 @@ def test_each_image_is_downscaled_as_it_is_read(tmp_path: Path) -> None:
     unfitted = read_sources(sources)
     for small, large in zip(fitted, unfitted, strict=True):
         np.testing.assert_array_equal(to_pattern(small, shape), to_pattern(large, shape))
+
+
+# ---------------------------------------------------------------- signals and workers
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every living process below ``pid`` (Linux /proc)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z":
+                parents[int(entry.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    living = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            living.add(pid)
+    return living
+
+
+LINUX = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+
+@LINUX
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP", "SIGKILL"])
+def test_capacity_workers_die_with_their_parent(tmp_path: Path, signame: str) -> None:
+    """Workers busy on a long sweep; the parent gets a signal; no process is left."""
+    import signal
+    import time
+
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hopfield_cli",
+            "capacity",
+            "--neurons",
+            "2048",
+            "--loads",
+            "200,250,300",
+            "--trials",
+            "2",
+            "--jobs",
+            "2",
+            "--update",
+            "async",
+            "--max-iter",
+            "1000",
+            "-q",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    workers: set[int] = set()
+    try:
+        deadline = time.monotonic() + 60
+        while len(workers) < 2:  # two spawned workers (besides multiprocessing's resource tracker)
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, "workers never started"
+            time.sleep(0.05)
+            workers = {
+                pid
+                for pid in _descendants(child.pid)
+                if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+            }
+        everything = _descendants(child.pid)
+        child.send_signal(getattr(signal, signame))
+        _, stderr = child.communicate(timeout=60)
+        deadline = time.monotonic() + 10
+        while _alive(everything) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = _alive(everything)
+    finally:
+        for pid in _alive(_descendants(child.pid)) | _alive(workers):
+            os.kill(pid, signal.SIGKILL)
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    assert left == set(), f"orphans after {signame}: {left}"
+    if signame != "SIGKILL":
+        number = int(getattr(signal, signame))
+        assert child.returncode == 128 + number
+        assert stderr.decode().strip() == f"Terminated by {signame}."
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process ids")
+def test_stale_temporary_files_are_removed(tmp_path: Path, image_dir: Path) -> None:
+    """A writer killed by SIGKILL leaves .NAME.PID-XXXXXXXX.part; the next write removes it."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    dead_pid = int(dead.stdout)
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = out / f".m.npz.{dead_pid}-0123abcd.part"
+    busy = out / f".m.npz.{os.getpid()}-89abcdef.part"  # a living writer: left alone
+    other = out / ".notes.part"  # not ours
+    for path in (stale, busy, other):
+        path.write_bytes(b"half")
+
+    result = invoke("train", image_dir, "-o", out / "m.npz", "--size", "8", "-q")
+
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == sorted([busy.name, other.name, "m.npz"])
