@@ -27,6 +27,7 @@ from hopfield_cli.options import (
     DEFAULT_ANNEAL,
     DEFAULT_BINARIZE,
     DEFAULT_CAPACITY_RULE,
+    DEFAULT_DEGREE,
     DEFAULT_MAX_ITER,
     DEFAULT_MAX_PIXELS,
     DEFAULT_SIZE,
@@ -34,6 +35,7 @@ from hopfield_cli.options import (
     DEFAULT_UPDATE,
     GREY_RULE,
     MAX_DEGREE,
+    MIN_DEGREE,
     NO_BINARIZE,
     RULE_NAMES,
     UPDATE_NAMES,
@@ -288,6 +290,14 @@ def _beta_option(value: float | None) -> float | None:
     return value
 
 
+DegreeOption = Annotated[
+    int | None,
+    typer.Option(
+        min=MIN_DEGREE,
+        max=MAX_DEGREE,
+        help=f"Polynomial rule: degree n of F(x) = x^n (default {DEFAULT_DEGREE}).",
+    ),
+]
 BetaOption = Annotated[
     float | None,
     typer.Option(
@@ -444,10 +454,10 @@ def train(
     centered: Annotated[
         bool, typer.Option("--centered", help="Hebbian: centre patterns by their mean activity.")
     ] = False,
-    threshold: Annotated[float, typer.Option(help="Extra threshold added to every neuron.")] = 0.0,
-    degree: Annotated[
-        int, typer.Option(min=2, max=MAX_DEGREE, help="Polynomial rule: degree n of F(x) = x^n.")
-    ] = 3,
+    threshold: Annotated[
+        float | None, typer.Option(help="Binary rules: extra threshold added to every neuron (default 0).")
+    ] = None,
+    degree: DegreeOption = None,
     beta: BetaOption = None,
     color: ColorOption = False,
     append: Annotated[
@@ -462,7 +472,7 @@ def train(
     as_json: JsonOption = False,
 ) -> None:
     """Store images as memories and save the network as an .npz model."""
-    if not math.isfinite(threshold):
+    if threshold is not None and not math.isfinite(threshold):
         raise typer.BadParameter(f"must be finite, got {threshold}", param_hint="--threshold")
     target = output if output is not None else append
     if target is None:
@@ -496,6 +506,8 @@ def train(
         rule, binarize = GREY, NO_BINARIZE
     elif color:
         raise typer.BadParameter("colour is kept only with --rule continuous", param_hint="--color")
+    chosen = (rule or DEFAULT_RULE).value
+    own = _rule_params([chosen], centered=centered or None, threshold=threshold, degree=degree, beta=beta)
     shape = base.shape if base is not None else parse_size(size or DEFAULT_SIZE)
     images = _read_inputs(inputs, max_pixels=max_pixels, limit=limit, quiet=quiet, what="images", shape=shape)
 
@@ -523,21 +535,38 @@ def train(
             names=tuple(names),
             shape=shape,
             binarize=method,
-            rule=(rule or DEFAULT_RULE).value,
-            centered=centered,
-            threshold=threshold,
-            degree=degree,
-            beta=beta,
+            rule=chosen,
             channels=channels,
+            **own[chosen],
         )
-    if model.rule == "pseudoinverse":
-        model.network()  # the one rule that can refuse patterns: fail before writing
+    if model.spec.can_refuse:
+        model.network()  # a rule that can refuse patterns: fail before writing
     save_model(model, target)
     summary = _train_summary(model, target)
     if as_json:
         _emit_json(summary)
     if not quiet:
         _print_train_summary(summary)
+
+
+def _rule_params(rules: Sequence[str], **given: Any) -> dict[str, dict[str, Any]]:
+    """Each rule's own parameters among the options given (None: not given).
+
+    An option that none of ``rules`` takes is a usage error naming it and the rules.
+    """
+    from hopfield_cli.specs import parameter_names
+
+    own: dict[str, dict[str, Any]] = {name: {} for name in rules}
+    for option, value in given.items():
+        if value is None:
+            continue
+        takers = [name for name in rules if option in parameter_names(name)]
+        if not takers:
+            names = " and ".join(dict.fromkeys(rules))
+            raise typer.BadParameter(f"--{option} does not apply to --rule {names}", param_hint=f"--{option}")
+        for name in takers:
+            own[name][option] = value
+    return own
 
 
 def _refuse_overwriting_inputs(
@@ -1112,7 +1141,7 @@ def capacity(
         int, typer.Option(min=1, max=_MAX_CUES, help="Most stored patterns cued per load and trial.")
     ] = 100,
     max_iter: MaxIterOption = DEFAULT_MAX_ITER,
-    degree: Annotated[int, typer.Option(min=2, max=MAX_DEGREE, help="Degree of the polynomial rule.")] = 3,
+    degree: DegreeOption = None,
     beta: Annotated[
         float | None, typer.Option(help="Inverse temperature of the exponential rule (default: from N).")
     ] = None,
@@ -1157,6 +1186,8 @@ def capacity(
     _refuse_overwriting_inputs(written, [images] if images is not None else [], "--csv/--plot")
     if csv is not None and plot is not None and _same_path(csv, plot):
         raise typer.BadParameter(f"{csv} is given for both", param_hint="--csv/--plot")
+    chosen = [r.value for r in rules] if rules else [DEFAULT_CAPACITY_RULE]
+    own = _rule_params(chosen, degree=degree, beta=beta)
     if plot is not None:
         _require_matplotlib()
     import numpy as np
@@ -1172,7 +1203,6 @@ def capacity(
             [images], max_pixels=max_pixels, limit=None, quiet=quiet, what="images", shape=shape
         )
         patterns = np.stack([to_pattern(image, shape, binarize, use_known=False) for image in gray])
-    chosen = [r.value for r in rules] if rules else [DEFAULT_CAPACITY_RULE]
     results = []
     for rule in chosen:
         total = trials * (len(parsed_loads) if parsed_loads else 12)
@@ -1192,8 +1222,7 @@ def capacity(
                     rng=seed,
                     progress=advance,
                     jobs=jobs,
-                    degree=degree,
-                    beta=beta,
+                    **own[rule],
                 )
             )
     if csv is not None:

@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 
 from hopfield_cli._validate import as_patterns, check_choice
 from hopfield_cli.errors import InvalidParameterError, LearningError
-from hopfield_cli.network import DenseNetwork, Network, QuadraticNetwork
+from hopfield_cli.network import LOG_SUM_EXP, POWER, DenseNetwork, Network, QuadraticNetwork
 from hopfield_cli.options import BINARY_RULE_NAMES, DEFAULT_DEGREE, MAX_DEGREE, MIN_DEGREE
 from hopfield_cli.options import DEFAULT_RULE as DEFAULT_RULE
 
@@ -377,7 +377,7 @@ def polynomial(patterns: Any, *, degree: int = DEFAULT_DEGREE, threshold: float 
     """
     x = as_patterns(patterns)
     degree = _check_degree(degree)
-    return DenseNetwork(x, "polynomial", degree=degree, threshold=_check_threshold(threshold))
+    return DenseNetwork(x, POWER, degree=degree, threshold=_check_threshold(threshold))
 
 
 def default_beta(n_neurons: int) -> float:
@@ -435,7 +435,7 @@ def exponential(patterns: Any, *, beta: float | None = None, threshold: float = 
         raise InvalidParameterError(f"beta must be a finite number > 0, got {beta!r}")
     if not (math.isfinite(beta) and beta > 0):
         raise InvalidParameterError(f"beta must be a finite number > 0, got {beta!r}")
-    return DenseNetwork(x, "exponential", beta=float(beta), threshold=_check_threshold(threshold))
+    return DenseNetwork(x, LOG_SUM_EXP, beta=float(beta), threshold=_check_threshold(threshold))
 
 
 def prefix_networks(rule: str, patterns: Any, loads: Sequence[int], **params: Any) -> Iterator[Network]:

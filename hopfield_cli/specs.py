@@ -65,6 +65,10 @@ class RuleSpec:
         """The rule's parameters by name (exactly the keys its model file holds)."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
+    def file_arrays(self) -> dict[str, NDArray[Any]]:
+        """The parameters as the 0-d arrays of a model file (None, a rule default, as 0)."""
+        return {key: _to_array(value) for key, value in self.params().items()}
+
     def build(self, patterns: Any) -> Network:
         """The network engine storing ``patterns`` (array_like of shape (P, N))."""
         raise InvalidParameterError(f"the {self.name} rule has no binary network")
@@ -110,6 +114,30 @@ class BinarySpec(RuleSpec):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "threshold", _check_finite("threshold", self.threshold))
+
+
+def _to_array(value: Any) -> NDArray[Any]:
+    if isinstance(value, bool):
+        return np.asarray(value, dtype=bool)
+    if isinstance(value, int):
+        return np.asarray(value, dtype=np.int64)
+    # Floats; 0 stands for "the rule's default" (no NaN in files): a default beta is never 0.
+    return np.asarray(0.0 if value is None else value, dtype=np.float64)
+
+
+def params_from_arrays(arrays: dict[str, NDArray[Any]]) -> dict[str, Any]:
+    """Parameters from the 0-d arrays of a model file (the inverse of :meth:`RuleSpec.file_arrays`)."""
+    params: dict[str, Any] = {}
+    for key, array in arrays.items():
+        kind = array.dtype.kind
+        if kind == "b":
+            params[key] = bool(array)
+        elif kind in "iu":
+            params[key] = int(array)
+        else:
+            value = float(array)
+            params[key] = None if value == 0.0 and key in _NULLABLE else value
+    return params
 
 
 def _check_finite(name: str, value: Any) -> float:
@@ -285,6 +313,8 @@ REGISTRY: dict[str, type[RuleSpec]] = {
     spec.name: spec
     for spec in (HebbianSpec, StorkeySpec, PseudoinverseSpec, PolynomialSpec, ExponentialSpec, ContinuousSpec)
 }
+# Parameters whose default is None ("the rule's default"), stored as 0 in files.
+_NULLABLE = {f.name for spec in REGISTRY.values() for f in dataclasses.fields(spec) if f.default is None}
 #: Rules that store -1/+1 patterns, in registry order.
 BINARY_RULES: tuple[str, ...] = tuple(name for name, spec in REGISTRY.items() if spec.binary)
 

@@ -483,7 +483,10 @@ MODEL_CASES = [
         id="model-declares-a-billion-names",
     ),
     case(
-        lambda e: ["inspect", str(e.bad_model(degree=np.asarray(10**18)))],
+        lambda e: [
+            "inspect",
+            str(e.bad_model(rule=np.array("polynomial"), drop="beta", degree=np.asarray(10**18))),
+        ],
         1,
         "bad.npz",
         "degree must be an integer from 2 to 30",
