@@ -104,3 +104,53 @@ def _mode_for(final: Path) -> int:
         umask = os.umask(0o022)  # the only portable way to read the umask is to set it
         os.umask(umask)
         return 0o666 & ~umask
+
+
+class FileLock:
+    """An advisory lock held through an open descriptor; released when closed or collected."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd: int | None = fd
+
+    def release(self) -> None:
+        """Close the descriptor, which releases the lock."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __del__(self) -> None:
+        self.release()
+
+
+def lock_exclusive(path: str | os.PathLike[str]) -> FileLock | None:
+    """Hold an advisory exclusive lock (``flock``) on the file ``path`` names now.
+
+    Writers replace files by renaming, so a lock on an old inode protects
+    nothing: after the lock is granted, the path must still name the locked
+    file, or the lock is taken again on the new one.  Returns the lock (it is
+    released when closed or garbage-collected, and at exit), or None where
+    there is nothing to lock (no such regular file, or no ``fcntl``).
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        return None
+    while True:
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        except OSError:
+            return None  # the reader reports the missing or unreadable file
+        lock = FileLock(fd)
+        held = os.fstat(fd)
+        if not stat.S_ISREG(held.st_mode):
+            lock.release()
+            return None
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            now = os.stat(path)
+        except OSError:
+            lock.release()
+            return None
+        if (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino):
+            return lock
+        lock.release()  # replaced while we waited: lock the new file

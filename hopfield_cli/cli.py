@@ -12,6 +12,7 @@ import functools
 import math
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import Enum
@@ -181,7 +182,9 @@ def _handle_errors(command: F) -> F:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            with _signals_handled():
+            with _signals_handled(), warnings.catch_warnings():
+                # Overflow in exp() and the like is reported as a figure (null in --json), not a warning.
+                warnings.simplefilter("ignore", RuntimeWarning)
                 return command(*args, **kwargs)
         except (HopfieldError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
             typer.echo(f"Error: {_one_line(exc)}", err=True)
@@ -329,7 +332,9 @@ MaxPixelsOption = Annotated[
 def _console() -> "Console":
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    # No markup, no emoji codes: file and memory names ("photo [draft].png", "a[/x]",
+    # ":x:") are shown as written; styles come only as Text objects.
+    return Console(stderr=True, highlight=False, markup=False, emoji=False)
 
 
 @contextmanager
@@ -398,9 +403,22 @@ def _output_paths(output: Path, names: Sequence[str], suffix: str = ".png") -> l
 
 
 def _emit_json(obj: dict[str, Any]) -> None:
+    """One JSON object per line; NaN and infinities (not JSON) become null."""
     import json
 
-    sys.stdout.write(json.dumps(obj) + "\n")
+    if sys.stdout is None:
+        raise HopfieldError("standard output is closed; --json has nowhere to go")
+    sys.stdout.write(json.dumps(_finite(obj), allow_nan=False) + "\n")
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 # ---------------------------------------------------------------- train
@@ -461,10 +479,13 @@ def train(
         raise typer.BadParameter("give the model file to write", param_hint="--output")
     _refuse_overwriting_inputs([target], inputs)
 
+    from hopfield_cli._atomic import lock_exclusive
     from hopfield_cli.images import to_pattern, to_values
     from hopfield_cli.model import Model
     from hopfield_cli.persistence import load_model, save_model
 
+    # Held until this function returns: a concurrent --append waits instead of losing images.
+    lock = lock_exclusive(append) if append is not None else None  # noqa: F841
     base = load_model(append) if append is not None else None
     if base is not None:
         _check_same(base.shape, parse_size(size) if size else None, "--size")
@@ -577,6 +598,14 @@ def _refuse_overwriting_inputs(
             )
 
 
+def _same_path(a: Path, b: Path) -> bool:
+    """Whether two spellings name one file (which need not exist yet)."""
+    try:
+        return a.samefile(b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
 def _check_same(stored: object, requested: object, option: str) -> None:
     if requested is not None and requested != stored:
         raise typer.BadParameter(
@@ -664,6 +693,7 @@ def _train_summary(model: "Model", path: Path) -> dict[str, Any]:
 
 def _print_train_summary(summary: dict[str, Any]) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=f"Stored in {summary['model']}", show_header=False)
     table.add_row("patterns", str(summary["patterns"]))
@@ -686,7 +716,7 @@ def _print_train_summary(summary: dict[str, Any]) -> None:
     console = _console()
     console.print(table)
     for warning in summary["warnings"]:
-        console.print(f"[yellow]Warning:[/yellow] {warning}")
+        console.print(Text.assemble(("Warning:", "yellow"), f" {warning}"))
 
 
 # ---------------------------------------------------------------- corrupt
@@ -865,6 +895,8 @@ def recall(
     _refuse_overwriting_inputs(targets, [model_path, *inputs])
     if montage is not None:
         _refuse_overwriting_inputs([montage], [model_path, *inputs], "--montage")
+        if any(_same_path(montage, target) for target in targets):
+            raise typer.BadParameter(f"{montage} is also a recall output", param_hint="--montage")
     if model.is_continuous:
         _recall_continuous(model, images, targets, similarity.value, max_iter, montage, quiet, as_json)
         return
@@ -980,6 +1012,7 @@ def _recall_continuous(
 
 def _print_continuous_recall(records: list[dict[str, Any]]) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     console = _console()
     if len(records) <= 3:
@@ -1004,7 +1037,7 @@ def _print_continuous_recall(records: list[dict[str, Any]]) -> None:
             record["nearest"],
             f"{record['weight']:.4f}",
             quality,
-            f"[{style}]{record['verdict']}[/{style}]",
+            Text(record["verdict"], style=style),
             str(record["iterations"]),
             record["status"],
         )
@@ -1032,6 +1065,7 @@ def _recall_record(
 
 def _print_recall(records: list[dict[str, Any]], results: "list[RecallResult]") -> None:
     from rich.table import Table
+    from rich.text import Text
 
     console = _console()
     if len(records) <= 3:
@@ -1054,7 +1088,7 @@ def _print_recall(records: list[dict[str, Any]], results: "list[RecallResult]") 
             record["nearest"],
             f"{record['overlap']:.4f}",
             str(record["hamming"]),
-            f"[{style}]{record['verdict']}[/{style}]",
+            Text(record["verdict"], style=style),
             str(record["iterations"]),
             record["status"],
         )
@@ -1148,6 +1182,10 @@ def capacity(
         )
     if beta is not None and not (math.isfinite(beta) and beta > 0):
         raise typer.BadParameter(f"must be a finite number > 0, got {beta}", param_hint="--beta")
+    written = [path for path in (csv, plot) if path is not None]
+    _refuse_overwriting_inputs(written, [images] if images is not None else [], "--csv/--plot")
+    if csv is not None and plot is not None and _same_path(csv, plot):
+        raise typer.BadParameter(f"{csv} is given for both", param_hint="--csv/--plot")
     chosen = [r.value for r in rules] if rules else [DEFAULT_CAPACITY_RULE]
     own = _rule_params(chosen, degree=degree, beta=beta)
     if plot is not None:

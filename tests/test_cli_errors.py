@@ -842,6 +842,23 @@ OPTION_CASES = [
         "is also an input",
         id="recall-over-cue",
     ),
+    *[
+        case(
+            lambda e, option=option: ["capacity", "--images", str(e.images), option, str(e.images / "a.png")],
+            2,
+            option,
+            "a.png is also an input",
+            id=f"capacity{option}-over-input",
+        )
+        for option in ("--csv", "--plot")
+    ],
+    case(
+        lambda e: [*e.recall(), "--montage", str(e.out_png)],
+        2,
+        "--montage",
+        "is also a recall output",
+        id="montage-over-recall-output",
+    ),
     case(
         lambda e: [*e.recall(), "--montage", str(e.model)],
         2,

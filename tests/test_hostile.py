@@ -237,3 +237,196 @@ def test_stale_temporary_files_are_removed(tmp_path: Path, image_dir: Path) -> N
 
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == sorted([busy.name, other.name, "m.npz"])
+
+
+# ---------------------------------------------------------------- names, streams, outputs
+
+
+def test_names_are_shown_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rich markup and emoji codes in file names reach the tables verbatim (and crash nothing)."""
+    from PIL import Image
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "200")  # tables wide enough not to wrap names
+    photos = Path("in")
+    photos.mkdir()
+    rng = np.random.default_rng(1)
+    names = ["photo [draft]", "[bold]x", ":smile:"]
+    for name in names:
+        Image.fromarray(rng.integers(0, 256, size=(8, 8), dtype=np.uint8)).save(photos / f"{name}.png")
+    model = Path("a[/x]") / "m.npz"
+
+    trained = invoke("train", photos, "-o", model, "--size", "8", "--rule", "hebbian")
+    shown = invoke("inspect", model)
+    recalled = invoke("recall", model, photos / "photo [draft].png", "-o", "r.png")
+
+    for result in (trained, shown, recalled):
+        assert result.exit_code == 0, result.output
+        assert "Traceback" not in result.output
+    assert "a[/x]/m.npz" in trained.stderr
+    assert all(name in shown.stderr for name in names), shown.stderr
+    assert "photo [draft]" in recalled.stderr
+
+
+def test_json_is_always_valid_and_warnings_never_leak(tmp_path: Path, image_dir: Path) -> None:
+    """beta = 1e308 overflows every energy: the figures become null, and --quiet means quiet."""
+    import json
+
+    model = tmp_path / "m.npz"
+    trained = invoke(
+        "train", image_dir, "-o", model, "--size", "8", "--rule", "exponential", "--beta", "1e308", "-q"
+    )
+    assert trained.exit_code == 0, trained.output
+
+    result = invoke("recall", model, image_dir / "a.png", "-o", tmp_path / "r.png", "--json", "-q")
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not JSON: {constant}")
+
+    record = json.loads(result.stdout, parse_constant=refuse)
+    assert record["energy"] is None and record["verdict"] == "stored"
+
+
+def _shell(command: str, *args: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["sh", "-c", command, "sh", sys.executable, "-m", "hopfield_cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@POSIX
+def test_closed_stdout_gives_one_line(model_file: Path) -> None:
+    with_json = _shell('exec "$@" >&-', "inspect", model_file, "--json")
+    without = _shell('exec "$@" >&-', "inspect", model_file, "-q")
+
+    assert with_json.returncode == 1
+    assert with_json.stderr == "Error: standard output is closed; --json has nowhere to go\n"
+    assert without.returncode == 0 and without.stderr == ""
+
+
+_SLOW_IMPORT = """
+import importlib.abc, os, sys, time
+class Slow(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "typer":
+            open(os.environ["HOPFIELD_TEST_MARKER"], "w").close()
+            time.sleep(60)  # interrupted by the test's SIGINT
+        return None
+sys.meta_path.insert(0, Slow())
+"""
+
+
+@POSIX
+def test_ctrl_c_while_loading(tmp_path: Path) -> None:
+    """SIGINT while the CLI still imports Typer: one line, exit 130."""
+    import signal
+    import time
+
+    (tmp_path / "sitecustomize.py").write_text(_SLOW_IMPORT)
+    marker = tmp_path / "importing"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "HOPFIELD_TEST_MARKER": str(marker)}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "hopfield_cli", "--help"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        child.send_signal(signal.SIGINT)
+        stdout, stderr = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    assert child.returncode == 130, stderr
+    assert stderr.decode() == "Interrupted.\n" and stdout == b""
+
+
+_SLOW_SAVE = """
+import sys, time
+import hopfield_cli.persistence as persistence
+marker = sys.argv.pop(1)
+real = persistence._write_npz
+def slow(file, arrays):
+    open(marker, "w").close()  # the model is read and about to be replaced
+    time.sleep(2)
+    real(file, arrays)
+persistence._write_npz = slow
+from hopfield_cli._entry import main
+sys.argv[0] = "hopfield"
+main()
+"""
+
+
+@POSIX
+def test_concurrent_appends_lose_nothing(tmp_path: Path, model_file: Path) -> None:
+    """Two real processes append to one model at once; every image ends up in it."""
+    import time
+
+    from PIL import Image
+
+    from hopfield_cli.persistence import load_model
+
+    rng = np.random.default_rng(7)
+    folders = []
+    for side in ("left", "right"):
+        folder = tmp_path / side
+        folder.mkdir()
+        for k in range(2):
+            Image.fromarray(rng.integers(0, 256, size=(8, 8), dtype=np.uint8)).save(folder / f"{side}{k}.png")
+        folders.append(folder)
+    before = set(load_model(model_file).names)
+    marker = tmp_path / "saving"
+    first = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            _SLOW_SAVE,
+            str(marker),
+            "train",
+            str(folders[0]),
+            "--append",
+            str(model_file),
+            "-q",
+        ],
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert first.poll() is None, first.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        second = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "hopfield_cli",
+                "train",
+                str(folders[1]),
+                "--append",
+                str(model_file),
+                "-q",
+            ],
+            capture_output=True,
+            timeout=60,
+        )
+        _, first_err = first.communicate(timeout=60)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.communicate()
+    assert first.returncode == 0, first_err
+    assert second.returncode == 0, second.stderr
+    names = set(load_model(model_file).names)
+    assert names == before | {"left0", "left1", "right0", "right1"}
