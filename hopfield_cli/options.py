@@ -63,8 +63,11 @@ def parse_size(text: str | int) -> tuple[int, int]:
     match = re.fullmatch(r"\s*(\d+)\s*(?:[xX]\s*(\d+)\s*)?", str(text))
     if match is None:
         raise InvalidParameterError(f"size must be N or WxH with positive integers, got {text!r}")
-    width = int(match.group(1))
-    height = int(match.group(2)) if match.group(2) is not None else width
+    # Thousands of digits would exceed Python's int-conversion limit: too large anyway.
+    width = int(match.group(1)) if len(match.group(1)) <= 9 else MAX_SIDE + 1
+    height = (
+        width if match.group(2) is None else int(match.group(2)) if len(match.group(2)) <= 9 else MAX_SIDE + 1
+    )
     for side in (width, height):
         if not 1 <= side <= MAX_SIDE:
             raise InvalidParameterError(f"size sides must be between 1 and {MAX_SIDE}, got {text!r}")
@@ -76,7 +79,7 @@ def parse_binarize(text: str) -> str:
     value = str(text).strip().lower()
     if value in (*BINARIZE_METHODS, NO_BINARIZE):
         return value
-    if value.isdigit() and 0 <= int(value) <= 255:
+    if value.isascii() and value.isdigit() and len(value) <= 3 and int(value) <= 255:
         return str(int(value))
     raise InvalidParameterError(
         f"binarize must be one of {', '.join((*BINARIZE_METHODS, NO_BINARIZE))} or a level 0-255, "

@@ -742,6 +742,10 @@ OPTION_CASES = [
         _option("train", "--binarize", "fuzzy"), 2, "--binarize", "mean", "otsu", "dither", id="binarize-name"
     ),
     case(_option("train", "--binarize", "300"), 2, "--binarize", "0-255", id="binarize-level"),
+    # Past Python's 4,300-digit int conversion limit: still a usage error, not a ValueError.
+    case(_option("train", "--size", "9" * 5000), 2, "--size", id="size-5000-digits"),
+    case(_option("train", "--binarize", "9" * 5000), 2, "--binarize", id="binarize-5000-digits"),
+    case(_option("train", "--binarize", "\u00b2"), 2, "--binarize", id="binarize-superscript-digit"),
     case(_option("train", "--rule", "magic"), 2, "--rule", "magic", "hebbian", id="rule-name"),
     case(_option("train", "--limit", "0"), 2, "--limit", id="limit-0"),
     case(_option("train", "--max-pixels", "0"), 2, "--max-pixels", id="max-pixels-0"),
