@@ -30,6 +30,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -502,3 +503,66 @@ def _point(load: int, cells: list[_Cell], criterion: str | float) -> CapacityPoi
         spurious=sum(c.spurious for c in cells) / cues,
         passed=bool(passed),
     )
+
+
+def write_capacity_csv(results: Sequence[CapacityResult], path: str | os.PathLike[str]) -> None:
+    """Write one CSV row per rule and load: the fields of :class:`CapacityPoint` plus P/N.
+
+    Written to a temporary file beside ``path``, then renamed into place.
+    """
+    import csv
+    import io
+
+    from hopfield_cli._atomic import atomic_path
+
+    rows = [
+        {"rule": result.rule, "neurons": result.neurons, "load_ratio": point.load / result.neurons}
+        | asdict(point)
+        for result in results
+        for point in result.points
+    ]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: _csv_cell(value) for key, value in row.items()})
+    with atomic_path(Path(path)) as temporary:
+        temporary.write_text(buffer.getvalue(), encoding="utf-8")
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    return f"{value:.6g}" if isinstance(value, float) else value
+
+
+def plot_capacity(results: Sequence[CapacityResult], path: str | os.PathLike[str]) -> None:
+    """Draw exact recall and overlap against P/N with the theory lines, as a PNG (needs matplotlib)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from hopfield_cli._atomic import atomic_path
+
+    figure, axis = plt.subplots(figsize=(7, 4.5), dpi=120)
+    for k, result in enumerate(results):
+        color = f"C{k}"
+        ratio = [p.load / result.neurons for p in result.points]
+        axis.plot(ratio, [p.exact for p in result.points], "o-", color=color, label=f"{result.rule}: exact")
+        axis.plot(
+            ratio, [p.overlap for p in result.points], ":", color=color, label=f"{result.rule}: overlap"
+        )
+        for name, value in result.theory.items():
+            if math.isfinite(value) and value / result.neurons <= 2 * max(ratio):
+                axis.axvline(value / result.neurons, color=color, linestyle="--", linewidth=0.8)
+                axis.annotate(name, (value / result.neurons, 0.02), rotation=90, fontsize=7, color=color)
+    axis.set_xlabel("load P / N")
+    axis.set_ylabel("share recalled exactly / mean overlap")
+    axis.set_ylim(-0.05, 1.05)
+    axis.set_title(f"Capacity at N = {results[0].neurons}, {results[0].noise:.0%} flipped bits")
+    axis.legend(fontsize=7)
+    figure.tight_layout()
+    with atomic_path(Path(path)) as temporary:
+        figure.savefig(temporary, format="png")
+    plt.close(figure)

@@ -622,82 +622,8 @@ def _check_same(stored: object, requested: object, option: str) -> None:
         )
 
 
-#: Closest memories (RMS over intensities in [0, 1]) below which a cue may recall either.
-_CONTINUOUS_CLOSE = 2.0 / 255.0
-
-
-def _continuous_train_summary(model: "Model", path: Path) -> dict[str, Any]:
-    from hopfield_cli.continuous import closest_pair
-
-    summary: dict[str, Any] = {
-        "model": str(path),
-        "patterns": model.n_patterns,
-        "neurons": model.n_neurons,
-        "shape": list(model.shape),
-        "rule": model.rule,
-        "channels": model.channels,
-        "load": model.n_patterns / model.n_neurons,
-        "capacity_estimate": None,
-        "capacity_line": None,
-        "min_distance": None,
-        "min_distance_pair": None,
-        "warnings": [],
-    }
-    if model.n_patterns > 1:
-        pair = closest_pair(model.memories)
-        summary["min_distance"] = pair.distance
-        summary["min_distance_pair"] = [model.names[k] for k in pair.pair]
-        summary["distances_sampled"] = pair.sampled
-        if pair.distance < _CONTINUOUS_CLOSE:
-            a, b = summary["min_distance_pair"]
-            summary["warnings"].append(
-                f"{a} and {b} differ by {pair.distance * 255:.1f} grey levels (RMS); a cue may recall either"
-            )
-    return summary
-
-
 def _train_summary(model: "Model", path: Path) -> dict[str, Any]:
-    if model.is_continuous:
-        return _continuous_train_summary(model, path)
-    from hopfield_cli.capacity import theory
-    from hopfield_cli.metrics import pairwise_overlaps
-
-    n, p = model.n_neurons, model.n_patterns
-    lines = theory(model.rule, n, **model.params()) if n >= 2 else {}
-    estimate_name, estimate = min(lines.items(), key=lambda item: item[1], default=(None, math.inf))
-    summary: dict[str, Any] = {
-        "model": str(path),
-        "patterns": p,
-        "neurons": n,
-        "shape": list(model.shape),
-        "rule": model.rule,
-        "load": p / n,
-        "capacity_estimate": estimate if math.isfinite(estimate) else None,
-        "capacity_line": estimate_name,
-        "max_overlap": None,
-        "max_overlap_pair": None,
-        "warnings": [],
-    }
-    if p > 1:
-        pairs = pairwise_overlaps(model.patterns)
-        summary["max_overlap"] = pairs.max_overlap
-        summary["max_overlap_pair"] = [model.names[k] for k in pairs.pair]
-        summary["overlaps_sampled"] = pairs.sampled
-    warnings: list[str] = summary["warnings"]
-    if p > estimate:
-        warnings.append(
-            f"{p} patterns exceed the {model.rule} capacity estimate {estimate_name} = {estimate:.0f}"
-        )
-    from hopfield_cli.specs import DEFAULT_CORRELATION_WARNING
-
-    limit = model.spec.correlation_warning
-    if summary["max_overlap"] is not None and summary["max_overlap"] > limit:
-        a, b = summary["max_overlap_pair"]
-        warnings.append(
-            f"{a} and {b} overlap by {summary['max_overlap']:.2f}; correlated memories may merge on recall"
-            + (f" (try --rule {DEFAULT_RULE.value})" if limit < DEFAULT_CORRELATION_WARNING else "")
-        )
-    return summary
+    return {"model": str(path)} | model.summary()
 
 
 def _print_train_summary(summary: dict[str, Any]) -> None:
@@ -1245,9 +1171,13 @@ def capacity(
                 )
             )
     if csv is not None:
-        _write_capacity_csv(results, csv)
+        from hopfield_cli.capacity import write_capacity_csv
+
+        write_capacity_csv(results, csv)
     if plot is not None:
-        _plot_capacity(results, plot)
+        from hopfield_cli.capacity import plot_capacity
+
+        plot_capacity(results, plot)
     if as_json:
         for result in results:
             _emit_json(result.to_dict())
@@ -1290,66 +1220,6 @@ def _require_matplotlib() -> None:
         raise HopfieldError("--plot needs matplotlib: pip install 'hopfield-cli[plot]'")
 
 
-def _write_capacity_csv(results: list[Any], path: Path) -> None:
-    """One row per rule and load: the fields of ``CapacityPoint`` plus P/N."""
-    import csv
-    import dataclasses
-    import io
-
-    from hopfield_cli._atomic import atomic_path
-
-    rows = [
-        {"rule": result.rule, "neurons": result.neurons, "load_ratio": point.load / result.neurons}
-        | dataclasses.asdict(point)
-        for result in results
-        for point in result.points
-    ]
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({key: _csv_cell(value) for key, value in row.items()})
-    with atomic_path(path) as temporary:
-        temporary.write_text(buffer.getvalue(), encoding="utf-8")
-
-
-def _csv_cell(value: Any) -> Any:
-    if isinstance(value, bool):
-        return int(value)
-    return f"{value:.6g}" if isinstance(value, float) else value
-
-
-def _plot_capacity(results: list[Any], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from hopfield_cli._atomic import atomic_path
-
-    figure, axis = plt.subplots(figsize=(7, 4.5), dpi=120)
-    for k, result in enumerate(results):
-        color = f"C{k}"
-        ratio = [p.load / result.neurons for p in result.points]
-        axis.plot(ratio, [p.exact for p in result.points], "o-", color=color, label=f"{result.rule}: exact")
-        axis.plot(
-            ratio, [p.overlap for p in result.points], ":", color=color, label=f"{result.rule}: overlap"
-        )
-        for name, value in result.theory.items():
-            if math.isfinite(value) and value / result.neurons <= 2 * max(ratio):
-                axis.axvline(value / result.neurons, color=color, linestyle="--", linewidth=0.8)
-                axis.annotate(name, (value / result.neurons, 0.02), rotation=90, fontsize=7, color=color)
-    axis.set_xlabel("load P / N")
-    axis.set_ylabel("share recalled exactly / mean overlap")
-    axis.set_ylim(-0.05, 1.05)
-    axis.set_title(f"Capacity at N = {results[0].neurons}, {results[0].noise:.0%} flipped bits")
-    axis.legend(fontsize=7)
-    figure.tight_layout()
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png")
-    plt.close(figure)
-
-
 def _print_capacity(results: list[Any]) -> None:
     from rich.table import Table
 
@@ -1381,7 +1251,6 @@ def _print_capacity(results: list[Any]) -> None:
 # ---------------------------------------------------------------- inspect
 
 _MAX_HEATMAP_NEURONS = 4096
-_MAX_OVERLAP_MATRIX = 64
 
 
 @app.command()
@@ -1416,31 +1285,9 @@ def inspect(
     if model.is_continuous:
         _inspect_continuous(model, model_path, weights, patterns, quiet, as_json)
         return
-    from hopfield_cli.capacity import theory
     from hopfield_cli.images import save_png
-    from hopfield_cli.metrics import overlap, pairwise_overlaps
 
-    lines = theory(model.rule, model.n_neurons, **model.params()) if model.n_neurons >= 2 else {}
-    pairs = pairwise_overlaps(model.patterns)
-    # The full matrix only where it is readable (and small enough for JSON).
-    overlaps = overlap(model.patterns, model.patterns) if model.n_patterns <= _MAX_OVERLAP_MATRIX else None
-    info: dict[str, Any] = {
-        "model": str(model_path),
-        "rule": model.rule,
-        "params": model.params(),
-        "shape": list(model.shape),
-        "neurons": model.n_neurons,
-        "patterns": model.n_patterns,
-        "names": list(model.names),
-        "binarize": model.binarize,
-        "load": model.n_patterns / model.n_neurons,
-        "theory": {k: v for k, v in lines.items() if math.isfinite(v)},
-        "max_overlap": pairs.max_overlap if model.n_patterns > 1 else None,
-        "max_overlap_pair": [model.names[k] for k in pairs.pair] if model.n_patterns > 1 else None,
-        "mean_overlap": pairs.mean_overlap if model.n_patterns > 1 else None,
-        "overlaps_sampled": pairs.sampled,
-        "overlaps": None if overlaps is None else overlaps.round(6).tolist(),
-    }
+    info: dict[str, Any] = {"model": str(model_path)} | model.describe()
     if weights is not None:
         from hopfield_cli.network import QuadraticNetwork
 
@@ -1464,30 +1311,11 @@ def _inspect_continuous(
     model: "Model", model_path: Path, weights: Path | None, patterns: Path | None, quiet: bool, as_json: bool
 ) -> None:
     """Inspect grey or colour memories: sizes, closest pair, a contact sheet."""
-    from hopfield_cli.continuous import closest_pair, pairwise_distances
     from hopfield_cli.images import montage_values, save_png
 
     if weights is not None:
         raise HopfieldError("--weights: the continuous rule has no pairwise weight matrix to draw")
-    network = model.continuous_network()
-    pair = closest_pair(model.memories) if model.n_patterns > 1 else None
-    distances = pairwise_distances(model.memories) if model.n_patterns <= _MAX_OVERLAP_MATRIX else None
-    info: dict[str, Any] = {
-        "model": str(model_path),
-        "rule": model.rule,
-        "params": {"beta": network.beta},
-        "shape": list(model.shape),
-        "channels": model.channels,
-        "neurons": model.n_neurons,
-        "patterns": model.n_patterns,
-        "names": list(model.names),
-        "binarize": model.binarize,
-        "load": model.n_patterns / model.n_neurons,
-        "min_distance": None if pair is None else pair.distance,
-        "min_distance_pair": None if pair is None else [model.names[k] for k in pair.pair],
-        "distances_sampled": None if pair is None else pair.sampled,
-        "distances": None if distances is None else distances.round(6).tolist(),
-    }
+    info: dict[str, Any] = {"model": str(model_path)} | model.describe()
     if patterns is not None:
         columns = max(1, math.ceil(math.sqrt(model.n_patterns)))
         flat = model.memories.astype(float) / 255.0
@@ -1503,17 +1331,18 @@ def _inspect_continuous(
     colour = "colour" if model.channels == 3 else "grey"
     summary = Table(title=f"Model {info['model']}", show_header=False)
     summary.add_row("rule", f"{model.rule} ({colour} levels)")
-    summary.add_row("parameters", f"beta={network.beta:g}")
+    summary.add_row("parameters", f"beta={info['params']['beta']:g}")
     summary.add_row("patterns", str(model.n_patterns))
     summary.add_row(
         "pixels", f"{model.shape[0] * model.shape[1]} ({model.shape[1]}x{model.shape[0]}, {colour})"
     )
-    if pair is not None:
+    if info["min_distance"] is not None:
         a, b = info["min_distance_pair"]
-        sampled = f" (among {pair.sampled} sampled)" if pair.sampled else ""
-        summary.add_row("closest pair", f"{pair.distance * 255:.1f} levels RMS ({a}, {b}){sampled}")
+        sampled = f" (among {info['distances_sampled']} sampled)" if info["distances_sampled"] else ""
+        summary.add_row("closest pair", f"{info['min_distance'] * 255:.1f} levels RMS ({a}, {b}){sampled}")
     console.print(summary)
     names = info["names"]
+    distances = info["distances"]
     if 1 < len(names) <= 16 and distances is not None:
         table = Table(title="Pairwise RMS distances (levels)")
         table.add_column("")

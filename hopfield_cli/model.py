@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -17,6 +18,7 @@ from hopfield_cli.network import Network
 from hopfield_cli.options import (
     DEFAULT_BINARIZE,
     DEFAULT_DEGREE,
+    DEFAULT_NOISE,
     DEFAULT_RULE,
     NO_BINARIZE,
     RULE_NAMES,
@@ -24,6 +26,11 @@ from hopfield_cli.options import (
 )
 from hopfield_cli.rules import _check_degree
 from hopfield_cli.specs import ContinuousSpec, RuleSpec, spec_for
+
+#: Closest grey memories (RMS over intensities in [0, 1]) below which a cue may recall either.
+CLOSE_GREY_DISTANCE = 2.0 / 255.0
+#: Most patterns whose full overlap (or distance) matrix :meth:`Model.describe` returns.
+MAX_MATRIX_PATTERNS = 64
 
 #: The continuous modern Hopfield network (grey and colour memories).
 CONTINUOUS = ContinuousSpec.name
@@ -163,6 +170,131 @@ class Model:
         if self.beta is None:
             return ContinuousNetwork(self.memories, similarity=similarity, shape=self.shape)
         return ContinuousNetwork(self.memories, beta=self.beta, similarity=similarity, shape=self.shape)
+
+    def summary(self) -> dict[str, Any]:
+        """What training produced: sizes, load against theory, the closest memories, warnings.
+
+        Returns
+        -------
+        dict
+            JSON-ready: ``patterns``, ``neurons``, ``shape``, ``rule``, ``load``
+            (P/N), ``capacity_estimate`` and ``capacity_line`` (the rule's
+            smallest theory line, None where it has none), the most similar
+            pair (``max_overlap``, or ``min_distance`` for grey memories) and
+            ``warnings`` (texts) when the load or the similarity threatens recall.
+        """
+        n, p = self.n_neurons, self.n_patterns
+        facts: dict[str, Any] = {"patterns": p, "neurons": n, "shape": list(self.shape), "rule": self.rule}
+        warnings: list[str] = []
+        if self.is_continuous:
+            from hopfield_cli.continuous import closest_pair
+
+            facts |= {
+                "channels": self.channels,
+                "load": p / n,
+                "capacity_estimate": None,
+                "capacity_line": None,
+            }
+            facts |= {"min_distance": None, "min_distance_pair": None}
+            if p > 1:
+                pair = closest_pair(self.memories)
+                facts["min_distance"] = pair.distance
+                facts["min_distance_pair"] = [self.names[k] for k in pair.pair]
+                facts["distances_sampled"] = pair.sampled
+                if pair.distance < CLOSE_GREY_DISTANCE:
+                    a, b = facts["min_distance_pair"]
+                    warnings.append(
+                        f"{a} and {b} differ by {pair.distance * 255:.1f} grey levels (RMS); "
+                        "a cue may recall either"
+                    )
+            return facts | {"warnings": warnings}
+        from hopfield_cli.metrics import pairwise_overlaps
+        from hopfield_cli.specs import DEFAULT_CORRELATION_WARNING
+
+        lines = self.theory()
+        line, estimate = min(lines.items(), key=lambda item: item[1], default=(None, math.inf))
+        facts |= {
+            "load": p / n,
+            "capacity_estimate": estimate if math.isfinite(estimate) else None,
+            "capacity_line": line,
+            "max_overlap": None,
+            "max_overlap_pair": None,
+        }
+        if p > 1:
+            pairs = pairwise_overlaps(self.patterns)
+            facts["max_overlap"] = pairs.max_overlap
+            facts["max_overlap_pair"] = [self.names[k] for k in pairs.pair]
+            facts["overlaps_sampled"] = pairs.sampled
+        if p > estimate:
+            warnings.append(f"{p} patterns exceed the {self.rule} capacity estimate {line} = {estimate:.0f}")
+        limit = self.spec.correlation_warning
+        if facts["max_overlap"] is not None and facts["max_overlap"] > limit:
+            a, b = facts["max_overlap_pair"]
+            hint = f" (try the {DEFAULT_RULE} rule)" if limit < DEFAULT_CORRELATION_WARNING else ""
+            warnings.append(
+                f"{a} and {b} overlap by {facts['max_overlap']:.2f}; correlated memories may merge on recall"
+                + hint
+            )
+        return facts | {"warnings": warnings}
+
+    def theory(self, noise: float | None = None) -> dict[str, float]:
+        """The rule's theoretical capacities at this N (empty below N = 2 or for grey memories)."""
+        if self.n_neurons < 2:
+            return {}
+        return self.spec.theory(self.n_neurons, DEFAULT_NOISE if noise is None else noise)
+
+    def describe(self) -> dict[str, Any]:
+        """What the model stores, as ``hopfield inspect`` shows it.
+
+        Returns
+        -------
+        dict
+            JSON-ready: ``rule``, ``params`` (the rule's own), sizes, names,
+            ``binarize``, ``load``; for binary rules the finite ``theory``
+            lines and pairwise overlaps (largest pair, mean, the full matrix
+            up to :data:`MAX_MATRIX_PATTERNS` patterns); for grey memories the
+            closest pair and RMS distances instead.
+        """
+        facts: dict[str, Any] = {"rule": self.rule, "params": self.params(), "shape": list(self.shape)}
+        if self.is_continuous:
+            from hopfield_cli.continuous import closest_pair, pairwise_distances
+
+            pair = closest_pair(self.memories) if self.n_patterns > 1 else None
+            small = self.n_patterns <= MAX_MATRIX_PATTERNS
+            distances = pairwise_distances(self.memories) if small else None
+            facts["params"] = {"beta": self.continuous_network().beta}
+            return facts | {
+                "channels": self.channels,
+                "neurons": self.n_neurons,
+                "patterns": self.n_patterns,
+                "names": list(self.names),
+                "binarize": self.binarize,
+                "load": self.n_patterns / self.n_neurons,
+                "min_distance": None if pair is None else pair.distance,
+                "min_distance_pair": None if pair is None else [self.names[k] for k in pair.pair],
+                "distances_sampled": None if pair is None else pair.sampled,
+                "distances": None if distances is None else distances.round(6).tolist(),
+            }
+        from hopfield_cli.metrics import overlap, pairwise_overlaps
+
+        pairs = pairwise_overlaps(self.patterns)
+        several = self.n_patterns > 1
+        # The full matrix only where it is readable (and small enough for JSON).
+        small = self.n_patterns <= MAX_MATRIX_PATTERNS
+        overlaps = overlap(self.patterns, self.patterns) if small else None
+        return facts | {
+            "neurons": self.n_neurons,
+            "patterns": self.n_patterns,
+            "names": list(self.names),
+            "binarize": self.binarize,
+            "load": self.n_patterns / self.n_neurons,
+            "theory": {k: v for k, v in self.theory().items() if math.isfinite(v)},
+            "max_overlap": pairs.max_overlap if several else None,
+            "max_overlap_pair": [self.names[k] for k in pairs.pair] if several else None,
+            "mean_overlap": pairs.mean_overlap if several else None,
+            "overlaps_sampled": pairs.sampled,
+            "overlaps": None if overlaps is None else overlaps.round(6).tolist(),
+        }
 
     def append(self, patterns: Any, names: Sequence[str]) -> Model:
         """A new model with ``patterns`` learned after the stored ones.

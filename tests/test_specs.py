@@ -206,3 +206,28 @@ def test_no_rule_name_string_in_more_than_two_modules(name: str) -> None:
     package = Path(hopfield_cli.__file__).parent
     holders = sorted(p.name for p in package.glob("*.py") if name in _string_constants(p))
     assert len(holders) <= 2, holders
+
+
+def test_describe_and_summary_are_library_functions(random_patterns: Callable[..., np.ndarray]) -> None:
+    x = random_patterns(3, 64)
+    x[1] = x[0]
+    x[1, :4] *= -1  # overlap 1 - 8/64 = 0.875 with pattern a
+    model = Model(patterns=x, names=("a", "b", "c"), shape=(8, 8), rule="hebbian")
+    facts = model.describe()
+    assert facts["params"] == {"threshold": 0.0, "centered": False}
+    assert facts["max_overlap_pair"] == ["a", "b"] and facts["max_overlap"] == pytest.approx(0.875)
+    assert set(facts["theory"]) == {"0.138N", "N/(2 ln N)", "N/(4 ln N)"}
+    summary = model.summary()
+    assert summary["capacity_line"] == "N/(4 ln N)"
+    assert summary["capacity_estimate"] == pytest.approx(64 / (4 * np.log(64)))
+    (warning,) = summary["warnings"]  # 3 patterns are within the estimate of 3.85
+    assert warning.startswith("a and b overlap by 0.88") and "exponential" in warning
+
+
+def test_capacity_csv_writer_lives_beside_capacity(tmp_path: Path) -> None:
+    result = capacity.capacity_sweep("hebbian", neurons=32, loads=[2, 4], trials=1, cues=4, rng=1)
+    path = tmp_path / "c.csv"
+    capacity.write_capacity_csv([result], path)
+    header, *rows = path.read_text(encoding="utf-8").splitlines()
+    assert header.split(",")[:4] == ["rule", "neurons", "load_ratio", "load"]
+    assert [row.split(",")[3] for row in rows] == ["2", "4"]
