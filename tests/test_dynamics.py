@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import make_random_patterns
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
@@ -27,7 +28,7 @@ SEED = 7
 
 
 def random_patterns(p: int, n: int, seed: int = SEED) -> np.ndarray:
-    return np.random.default_rng(seed).choice(np.array([-1, 1], dtype=np.int8), size=(p, n))
+    return make_random_patterns(p, n, seed)  # the one maker (conftest), with this module's seed
 
 
 def naive_sweep(net, state: np.ndarray, order: np.ndarray) -> None:

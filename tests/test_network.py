@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import make_random_patterns
 from numpy.testing import assert_allclose
 
 from hopfield_cli.errors import InvalidParameterError
@@ -14,7 +15,7 @@ SEED = 20261123
 
 
 def random_patterns(p: int, n: int, seed: int = SEED) -> np.ndarray:
-    return np.random.default_rng(seed).choice(np.array([-1, 1], dtype=np.int8), size=(p, n))
+    return make_random_patterns(p, n, seed)  # the one maker (conftest), with this module's seed
 
 
 def dense_hebbian(x: np.ndarray) -> np.ndarray:
