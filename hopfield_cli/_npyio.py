@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 import struct
 import tokenize
 import zipfile
@@ -95,7 +96,11 @@ def load_arrays(
     """
     file = Path(path)
     try:
-        with open(file, "rb") as handle:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; only regular files are read.
+        handle = open(os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb")
+        with handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise ArrayFileError("not a regular file")
             magic = handle.read(len(_NPY_MAGIC))
             if not magic:
                 raise ArrayFileError("file is empty")
@@ -106,8 +111,9 @@ def load_arrays(
                     check(False, [header])
                 handle.seek(0)
                 return False, [(header.name, np.lib.format.read_array(handle, allow_pickle=False))]
-        if magic.startswith(_ZIP_MAGIC):
-            return True, _load_npz(file, check, only)
+            if magic.startswith(_ZIP_MAGIC):
+                handle.seek(0)
+                return True, _load_npz(handle, check, only)
     except (ArrayFileError, HopfieldError):
         raise  # ours, or the caller's refusal from ``check``
     except _DAMAGE as exc:
@@ -116,7 +122,7 @@ def load_arrays(
 
 
 def _load_npz(
-    file: Path,
+    file: IO[bytes],
     check: Callable[[bool, Sequence[ArrayHeader]], None] | None,
     only: Collection[str] | None,
 ) -> list[tuple[str, NDArray[Any]]]:

@@ -26,6 +26,7 @@ from hopfield_cli.options import (
     DEFAULT_BINARIZE,
     DEFAULT_MAX_PIXELS,
     DEFAULT_SIZE,
+    NO_BINARIZE,
     parse_binarize,
     parse_size,
 )
@@ -62,6 +63,7 @@ class Rule(str, Enum):
     pseudoinverse = "pseudoinverse"
     polynomial = "polynomial"
     exponential = "exponential"
+    continuous = "continuous"
 
 
 # Kept in step with hopfield_cli.rules.DEFAULT_RULE (a test checks): importing
@@ -78,12 +80,21 @@ class Update(str, Enum):
 
 
 class Kind(str, Enum):
-    """Corruption kinds (kept in step with ``hopfield_cli.corruption.KINDS``)."""
+    """Corruption kinds (``hopfield_cli.corruption.KINDS`` and ``GREY_KINDS``)."""
 
     flip = "flip"
     erase = "erase"
     occlude = "occlude"
     half = "half"
+    gaussian = "gaussian"
+    saltpepper = "saltpepper"
+
+
+class Similarity(str, Enum):
+    """Similarities of the continuous rule (``hopfield_cli.continuous.SIMILARITIES``)."""
+
+    robust = "robust"
+    euclidean = "euclidean"
 
 
 class Fill(str, Enum):
@@ -209,8 +220,12 @@ BetaOption = Annotated[
     float | None,
     typer.Option(
         callback=_beta_option,
-        help="Exponential rule: inverse temperature on raw overlaps (default 8/sqrt(N)).",
+        help="Exponential rule: inverse temperature on raw overlaps (default 8/sqrt(N)); "
+        "continuous rule: inverse temperature on noise-scaled distances (default 1).",
     ),
+]
+ColorOption = Annotated[
+    bool, typer.Option("--color", help="With --binarize none: keep RGB colour instead of grey levels.")
 ]
 SeedOption = Annotated[
     int | None,
@@ -290,7 +305,10 @@ def _output_paths(output: Path, names: Sequence[str], suffix: str = ".png") -> l
         return [output]
     if output.exists() and not output.is_dir():
         raise HopfieldError(f"{output}: exists and is not a folder; several inputs need a folder for -o")
-    return [output / f"{name}{suffix}" for name in names]
+    from hopfield_cli.images import safe_name
+
+    # Names come from files and archive members: one path component each, inside -o.
+    return [output / f"{safe_name(name)}{suffix}" for name in names]
 
 
 def _emit_json(obj: dict[str, Any]) -> None:
@@ -335,6 +353,7 @@ def train(
     threshold: Annotated[float, typer.Option(help="Extra threshold added to every neuron.")] = 0.0,
     degree: Annotated[int, typer.Option(min=2, max=30, help="Polynomial rule: degree n of F(x) = x^n.")] = 3,
     beta: BetaOption = None,
+    color: ColorOption = False,
     append: Annotated[
         Path | None,
         typer.Option(
@@ -354,7 +373,7 @@ def train(
         raise typer.BadParameter("give the model file to write", param_hint="--output")
     _refuse_overwriting_inputs([target], inputs)
 
-    from hopfield_cli.images import to_pattern
+    from hopfield_cli.images import to_pattern, to_values
     from hopfield_cli.model import Model
     from hopfield_cli.persistence import load_model, save_model
 
@@ -363,13 +382,39 @@ def train(
         _check_same(base.shape, parse_size(size) if size else None, "--size")
         _check_same(base.binarize, binarize, "--binarize")
         _check_same(base.rule, rule.value if rule else None, "--rule")
+        _check_same(base.channels, 3 if color else None, "--color")
+    elif rule is Rule.continuous or binarize == NO_BINARIZE:
+        # Grey levels and the continuous rule go together: either option implies the other.
+        if rule not in (None, Rule.continuous):
+            raise typer.BadParameter(
+                "--binarize none keeps grey levels, which only --rule continuous stores", param_hint="--rule"
+            )
+        if binarize not in (None, NO_BINARIZE):
+            raise typer.BadParameter(
+                "--rule continuous stores grey levels: leave out --binarize or give none",
+                param_hint="--binarize",
+            )
+        rule, binarize = Rule.continuous, NO_BINARIZE
+    elif color:
+        raise typer.BadParameter("colour is kept only with --rule continuous", param_hint="--color")
     images = _read_inputs(inputs, max_pixels=max_pixels, limit=limit, quiet=quiet, what="images")
 
     import numpy as np
 
     shape = base.shape if base is not None else parse_size(size or DEFAULT_SIZE)
     method = base.binarize if base is not None else (binarize or DEFAULT_BINARIZE)
-    patterns = np.stack([to_pattern(image, shape, method, use_known=False) for image in images])
+    channels = base.channels if base is not None else (3 if color else 1)
+    if method == NO_BINARIZE:
+        patterns = np.stack(
+            [
+                np.round(to_values(image, shape, color=channels == 3, use_known=False)[0] * 255.0)
+                .astype(np.uint8)
+                .reshape(-1)
+                for image in images
+            ]
+        )
+    else:
+        patterns = np.stack([to_pattern(image, shape, method, use_known=False) for image in images])
     names = [image.name for image in images]
     if base is not None:
         model = base.append(patterns, names)
@@ -384,6 +429,7 @@ def train(
             threshold=threshold,
             degree=degree,
             beta=beta,
+            channels=channels,
         )
     if model.rule == "pseudoinverse":
         model.network()  # the one rule that can refuse patterns: fail before writing
@@ -436,7 +482,43 @@ _CORRELATION_WARNING = {"hebbian": 0.5, "storkey": 0.7}
 _DEFAULT_CORRELATION_WARNING = 0.95
 
 
+#: Closest memories (RMS over intensities in [0, 1]) below which a cue may recall either.
+_CONTINUOUS_CLOSE = 2.0 / 255.0
+
+
+def _continuous_train_summary(model: "Model", path: Path) -> dict[str, Any]:
+    from hopfield_cli.continuous import closest_pair
+
+    summary: dict[str, Any] = {
+        "model": str(path),
+        "patterns": model.n_patterns,
+        "neurons": model.n_neurons,
+        "shape": list(model.shape),
+        "rule": model.rule,
+        "channels": model.channels,
+        "load": model.n_patterns / model.n_neurons,
+        "capacity_estimate": None,
+        "capacity_line": None,
+        "min_distance": None,
+        "min_distance_pair": None,
+        "warnings": [],
+    }
+    if model.n_patterns > 1:
+        pair = closest_pair(model.memories)
+        summary["min_distance"] = pair.distance
+        summary["min_distance_pair"] = [model.names[k] for k in pair.pair]
+        summary["distances_sampled"] = pair.sampled
+        if pair.distance < _CONTINUOUS_CLOSE:
+            a, b = summary["min_distance_pair"]
+            summary["warnings"].append(
+                f"{a} and {b} differ by {pair.distance * 255:.1f} grey levels (RMS); a cue may recall either"
+            )
+    return summary
+
+
 def _train_summary(model: "Model", path: Path) -> dict[str, Any]:
+    if model.is_continuous:
+        return _continuous_train_summary(model, path)
     from hopfield_cli.capacity import theory
     from hopfield_cli.metrics import pairwise_overlaps
 
@@ -490,9 +572,13 @@ def _print_train_summary(summary: dict[str, Any]) -> None:
     else:
         estimate = " (capacity estimate: beyond any practical number of patterns)"
     table.add_row("load P/N", f"{summary['load']:.4f}{estimate}")
-    if summary["max_overlap"] is not None:
+    if summary.get("max_overlap") is not None:
         a, b = summary["max_overlap_pair"]
         table.add_row("largest overlap", f"{summary['max_overlap']:.3f} ({a}, {b})")
+    if summary.get("min_distance") is not None:
+        a, b = summary["min_distance_pair"]
+        colour = "colour" if summary["channels"] == 3 else "grey"
+        table.add_row("closest pair", f"{summary['min_distance'] * 255:.1f} {colour} levels RMS ({a}, {b})")
     console = _console()
     console.print(table)
     for warning in summary["warnings"]:
@@ -520,7 +606,9 @@ def corrupt(
     kind: Annotated[
         Kind,
         typer.Option(
-            help="flip: invert pixels; erase: mark them unknown; occlude: cover a block; half: blank a side."
+            help="flip: invert pixels; erase: mark them unknown; occlude: cover a block; half: blank a side; "
+            "gaussian: add noise of standard deviation --noise; saltpepper: set pixels black or white "
+            "(the last two with --binarize none)."
         ),
     ] = Kind.flip,
     size: Annotated[
@@ -528,8 +616,12 @@ def corrupt(
     ] = DEFAULT_SIZE,
     binarize: Annotated[
         str,
-        typer.Option(callback=_binarize_option, help="Binarization: mean, otsu, dither or a level 0-255."),
+        typer.Option(
+            callback=_binarize_option,
+            help="Binarization: mean, otsu, dither or a level 0-255; none keeps grey levels.",
+        ),
     ] = DEFAULT_BINARIZE,
+    color: ColorOption = False,
     fill: Annotated[Fill, typer.Option(help="Colour of occluded or blanked pixels.")] = Fill.black,
     side: Annotated[Side, typer.Option(help="Side blanked by --kind half.")] = Side.bottom,
     per_pixel: Annotated[
@@ -544,10 +636,30 @@ def corrupt(
     quiet: QuietOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Binarize images and damage them, writing PNG cues (unknown pixels are transparent)."""
+    """Binarize images and damage them, writing PNG cues (unknown pixels are transparent).
+
+    With --binarize none the cues keep grey levels (or colours with --color),
+    and --kind gaussian (--noise is the standard deviation, a fraction of the
+    intensity range) and saltpepper are available.
+    """
+    grey = binarize == NO_BINARIZE
+    if kind in (Kind.gaussian, Kind.saltpepper) and not grey:
+        raise typer.BadParameter(
+            f"--kind {kind.value} damages grey levels: add --binarize none", param_hint="--kind"
+        )
+    if color and not grey:
+        raise typer.BadParameter("colour cues are not binarized: add --binarize none", param_hint="--color")
+    if kind is Kind.flip and grey:
+        raise typer.BadParameter(
+            "flip inverts black and white pixels; grey cues take gaussian, saltpepper, erase, occlude, half",
+            param_hint="--kind",
+        )
+    import numpy as np
+
     from hopfield_cli._validate import as_rng
     from hopfield_cli.corruption import corrupt as damage
-    from hopfield_cli.images import pattern_to_image, save_png, to_pattern
+    from hopfield_cli.corruption import corrupt_values
+    from hopfield_cli.images import pattern_to_image, save_png, to_pattern, to_values, values_to_image
 
     images = _read_inputs(inputs, max_pixels=max_pixels, limit=limit, quiet=quiet, what="images")
     targets = _output_paths(output, [image.name for image in images])
@@ -555,22 +667,39 @@ def corrupt(
     shape = parse_size(size)
     rng = as_rng(seed)
     for image, target in zip(images, targets, strict=True):
-        clean = to_pattern(image, shape, binarize)
-        damaged = damage(
-            clean, shape, kind.value, noise, rng, per_pixel=per_pixel, fill=fill.value, side=side.value
-        )
-        save_png(pattern_to_image(damaged, shape), target)
-        if as_json:
-            _emit_json(
-                {
-                    "input": image.name,
-                    "output": str(target),
-                    "kind": kind.value,
-                    "noise": noise,
-                    "changed": int((damaged != clean).sum()),
-                    "unknown": int((damaged == 0).sum()),
-                }
+        record: dict[str, Any] = {
+            "input": image.name,
+            "output": str(target),
+            "kind": kind.value,
+            "noise": noise,
+        }
+        if grey:
+            values, known = to_values(image, shape, color=color, use_known=True)
+            new_values, new_known = corrupt_values(
+                values,
+                known,
+                shape,
+                kind.value,
+                noise,
+                rng,
+                per_pixel=per_pixel,
+                fill=fill.value,
+                side=side.value,
             )
+            save_png(values_to_image(new_values, shape, new_known), target)
+            levels = np.round(new_values * 255) != np.round(values * 255)
+            record["changed"] = int(np.count_nonzero(levels.any(axis=1) & new_known))
+            record["unknown"] = int(np.count_nonzero(~new_known))
+        else:
+            clean = to_pattern(image, shape, binarize)
+            damaged = damage(
+                clean, shape, kind.value, noise, rng, per_pixel=per_pixel, fill=fill.value, side=side.value
+            )
+            save_png(pattern_to_image(damaged, shape), target)
+            record["changed"] = int((damaged != clean).sum())
+            record["unknown"] = int((damaged == 0).sum())
+        if as_json:
+            _emit_json(record)
     if not quiet and not as_json:
         typer.echo(f"Wrote {len(targets)} cue(s) to {output}", err=True)
 
@@ -602,6 +731,13 @@ def recall(
         int, typer.Option(min=1, help="Sweeps over which --update stochastic cools to zero.")
     ] = 10,
     seed: SeedOption = None,
+    similarity: Annotated[
+        Similarity,
+        typer.Option(
+            help="Continuous rule: robust (Tukey biweight: ignores occluders) or euclidean (plain "
+            "squared distance, Ramsauer et al.)."
+        ),
+    ] = Similarity.robust,
     montage: Annotated[
         Path | None, typer.Option(help="Also write a PNG sheet: cue | recalled | nearest stored.")
     ] = None,
@@ -610,7 +746,11 @@ def recall(
     quiet: QuietOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Recall stored memories from damaged cues and write the reconstructions as PNG."""
+    """Recall stored memories from damaged cues and write the reconstructions as PNG.
+
+    Grey and colour models (--rule continuous) run the continuous update
+    instead of --update, --temperature and --anneal, and need no seed.
+    """
     from hopfield_cli.persistence import load_model
 
     model = load_model(model_path)
@@ -619,6 +759,9 @@ def recall(
     _refuse_overwriting_inputs(targets, [model_path, *inputs])
     if montage is not None:
         _refuse_overwriting_inputs([montage], [model_path, *inputs], "--montage")
+    if model.is_continuous:
+        _recall_continuous(model, images, targets, similarity.value, max_iter, montage, quiet, as_json)
+        return
 
     import numpy as np
 
@@ -658,6 +801,106 @@ def recall(
             _emit_json(record)
     if not quiet:
         _print_recall(records, results)
+
+
+def _recall_continuous(
+    model: "Model",
+    images: "list[GrayImage]",
+    targets: list[Path],
+    similarity: str,
+    max_iter: int,
+    montage: Path | None,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Recall grey or colour memories: one robust softmax lookup per cue."""
+    import numpy as np
+
+    from hopfield_cli.continuous import mse, psnr
+    from hopfield_cli.images import montage_values, save_png, to_values, values_to_image
+
+    network = model.continuous_network(similarity)
+    memories = model.memories.astype(np.float64) / 255.0
+    index = {name: k for k, name in enumerate(model.names)}
+    cues = [to_values(image, model.shape, color=model.channels == 3) for image in images]
+    records: list[dict[str, Any]] = []
+    results = []
+    with _progress("Recalling", len(images), quiet) as advance:
+        for image, target, (values, known) in zip(images, targets, cues, strict=True):
+            result = network.recall(values, known, max_iter=max_iter)
+            results.append(result)
+            save_png(values_to_image(result.state, model.shape), target)
+            # Scored as written: 8-bit levels.
+            written = np.round(result.state * 255.0) / 255.0
+            winner = result.winner
+            own = index.get(image.name)
+            error = None if own is None else mse(written, memories[own])
+            records.append(
+                {
+                    "input": image.name,
+                    "output": str(target),
+                    "nearest": model.names[winner],
+                    "weight": float(result.weights[winner]),
+                    "target": None if own is None else model.names[own],
+                    "correct": None if own is None else winner == own,
+                    # null when the recall equals the target exactly (infinite PSNR).
+                    "psnr": None if error is None or error == 0 else psnr(written, memories[own]),
+                    "mse": error,
+                    "exact": bool(np.array_equal(written, memories[winner])),
+                    "verdict": "stored" if np.array_equal(written, memories[winner]) else "mixture",
+                    "scale": result.scale,
+                    "iterations": result.iterations,
+                    "converged": result.converged,
+                    "status": result.status,
+                    "energy": float(result.energies[-1]),
+                    "energies": [float(e) for e in result.energies],
+                }
+            )
+            advance(1)
+    if montage is not None:
+        rows = [
+            [(values, known), result.state, memories[result.winner]]
+            for (values, known), result in zip(cues, results, strict=True)
+        ]
+        save_png(montage_values(rows, model.shape), montage)
+    if as_json:
+        for record in records:
+            _emit_json(record)
+    if not quiet:
+        _print_continuous_recall(records)
+
+
+def _print_continuous_recall(records: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
+    console = _console()
+    if len(records) <= 3:
+        for record in records:
+            table = Table(title=f"Energy per iteration: {record['input']}")
+            table.add_column("iteration", justify="right")
+            table.add_column("energy", justify="right")
+            for k, energy in enumerate(record["energies"]):
+                table.add_row("0 (cue)" if k == 0 else str(k), f"{energy:.4f}")
+            console.print(table)
+    summary = Table(title="Recall")
+    for column in ("input", "nearest", "weight", "PSNR dB", "verdict", "iters", "status"):
+        summary.add_column(column, justify="right" if column in ("weight", "PSNR dB", "iters") else "left")
+    for record in records:
+        if record["target"] is None:
+            quality = "-"
+        else:
+            quality = "exact" if record["psnr"] is None else f"{record['psnr']:.1f}"
+        style = "green" if record["correct"] is not False and record["exact"] else "yellow"
+        summary.add_row(
+            record["input"],
+            record["nearest"],
+            f"{record['weight']:.4f}",
+            quality,
+            f"[{style}]{record['verdict']}[/{style}]",
+            str(record["iterations"]),
+            record["status"],
+        )
+    console.print(summary)
 
 
 def _recall_record(
@@ -777,6 +1020,15 @@ def capacity(
     as_json: JsonOption = False,
 ) -> None:
     """Measure how many patterns a network holds, against theory."""
+    if rules and Rule.continuous in rules:
+        raise typer.BadParameter(
+            "capacity sweeps binary rules; the continuous rule's capacity is exponential in N",
+            param_hint="--rule",
+        )
+    if binarize == NO_BINARIZE:
+        raise typer.BadParameter(
+            "capacity sweeps binary patterns; give a binarization", param_hint="--binarize"
+        )
     if (neurons is None) == (images is None):
         raise typer.BadParameter("give exactly one of --neurons N or --images DIR", param_hint="--neurons")
     parsed_criterion = _criterion_option(criterion)
@@ -1041,6 +1293,9 @@ def inspect(
             param_hint="--weights",
         )
 
+    if model.is_continuous:
+        _inspect_continuous(model, model_path, weights, patterns, quiet, as_json)
+        return
     from hopfield_cli.capacity import theory
     from hopfield_cli.images import save_png
     from hopfield_cli.metrics import overlap, pairwise_overlaps
@@ -1083,6 +1338,72 @@ def inspect(
         _emit_json(info)
     if not quiet:
         _print_inspect(info)
+
+
+def _inspect_continuous(
+    model: "Model", model_path: Path, weights: Path | None, patterns: Path | None, quiet: bool, as_json: bool
+) -> None:
+    """Inspect grey or colour memories: sizes, closest pair, a contact sheet."""
+    from hopfield_cli.continuous import closest_pair, pairwise_distances
+    from hopfield_cli.images import montage_values, save_png
+
+    if weights is not None:
+        raise HopfieldError("--weights: the continuous rule has no pairwise weight matrix to draw")
+    network = model.continuous_network()
+    pair = closest_pair(model.memories) if model.n_patterns > 1 else None
+    distances = pairwise_distances(model.memories) if model.n_patterns <= _MAX_OVERLAP_MATRIX else None
+    info: dict[str, Any] = {
+        "model": str(model_path),
+        "rule": model.rule,
+        "params": {"beta": network.beta},
+        "shape": list(model.shape),
+        "channels": model.channels,
+        "neurons": model.n_neurons,
+        "patterns": model.n_patterns,
+        "names": list(model.names),
+        "binarize": model.binarize,
+        "load": model.n_patterns / model.n_neurons,
+        "min_distance": None if pair is None else pair.distance,
+        "min_distance_pair": None if pair is None else [model.names[k] for k in pair.pair],
+        "distances_sampled": None if pair is None else pair.sampled,
+        "distances": None if distances is None else distances.round(6).tolist(),
+    }
+    if patterns is not None:
+        columns = max(1, math.ceil(math.sqrt(model.n_patterns)))
+        flat = model.memories.astype(float) / 255.0
+        rows = [list(flat[k : k + columns]) for k in range(0, model.n_patterns, columns)]
+        save_png(montage_values(rows, model.shape, min_side=64), patterns)
+    if as_json:
+        _emit_json(info)
+    if quiet:
+        return
+    from rich.table import Table
+
+    console = _console()
+    colour = "colour" if model.channels == 3 else "grey"
+    summary = Table(title=f"Model {info['model']}", show_header=False)
+    summary.add_row("rule", f"{model.rule} ({colour} levels)")
+    summary.add_row("parameters", f"beta={network.beta:g}")
+    summary.add_row("patterns", str(model.n_patterns))
+    summary.add_row(
+        "pixels", f"{model.shape[0] * model.shape[1]} ({model.shape[1]}x{model.shape[0]}, {colour})"
+    )
+    if pair is not None:
+        a, b = info["min_distance_pair"]
+        sampled = f" (among {pair.sampled} sampled)" if pair.sampled else ""
+        summary.add_row("closest pair", f"{pair.distance * 255:.1f} levels RMS ({a}, {b}){sampled}")
+    console.print(summary)
+    names = info["names"]
+    if 1 < len(names) <= 16 and distances is not None:
+        table = Table(title="Pairwise RMS distances (levels)")
+        table.add_column("")
+        for name in names:
+            table.add_column(name[:8], justify="right")
+        for name, row in zip(names, distances, strict=True):
+            table.add_row(name, *(f"{v * 255:.0f}" for v in row))
+        console.print(table)
+    else:
+        console.print("stored: " + ", ".join(names[:20]) + (" ..." if len(names) > 20 else ""))
 
 
 def _heatmap(matrix: Any) -> Any:

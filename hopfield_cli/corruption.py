@@ -168,3 +168,94 @@ def _random_mask(size: int, noise: float, rng: np.random.Generator, per_pixel: b
     mask = np.zeros(size, dtype=bool)
     mask[rng.choice(size, _count(noise, size), replace=False)] = True
     return mask
+
+
+# Grey-level and colour cues: intensities in [0, 1] of shape (N, C), with a
+# mask of known pixels (unknown ones take no part in recall).
+GREY_KINDS = ("gaussian", "saltpepper", "erase", "occlude", "half")
+_GREY_FILL = {"black": 0.0, "white": 1.0}
+
+
+def corrupt_values(
+    values: Any,
+    known: Any,
+    shape: tuple[int, int],
+    kind: str,
+    noise: float,
+    rng: RNGLike = None,
+    *,
+    per_pixel: bool = False,
+    fill: str = "black",
+    side: str = "bottom",
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Damage a grey or colour image.
+
+    Parameters
+    ----------
+    values : array_like of shape (N,) or (N, C)
+        Intensities in [0, 1]; C channels per pixel.
+    known : array_like of shape (N,), bool, or None
+        Known pixels (None: all).
+    shape : tuple of int
+        Image (height, width), ``height * width == N``.
+    kind : {"gaussian", "saltpepper", "erase", "occlude", "half"}
+        ``gaussian`` adds normal noise of standard deviation ``noise`` (a
+        fraction of the intensity range) to every channel and clips to
+        [0, 1]; ``saltpepper`` sets ``noise`` of the pixels to black or white
+        at random; the others are as for binary patterns, ``fill`` giving
+        black (0), white (1) or unknown.
+    noise : float
+        Standard deviation (gaussian, >= 0) or fraction in [0, 1].
+    rng : numpy.random.Generator, int or None
+    per_pixel, fill, side
+        As for :func:`corrupt`.
+
+    Returns
+    -------
+    values : ndarray of shape (N, C), float64
+    known : ndarray of shape (N,), bool
+    """
+    check_choice("kind", kind, GREY_KINDS)
+    check_choice("fill", fill, FILLS)
+    check_choice("side", side, SIDES)
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim == 1:
+        arr = arr[:, np.newaxis]
+    if arr.ndim != 2 or len(shape) != 2 or shape[0] * shape[1] != arr.shape[0]:
+        raise InvalidParameterError(
+            f"values of shape {np.shape(values)} do not fit image shape {tuple(shape)}"
+        )
+    if not np.all(np.isfinite(arr)):
+        raise InvalidParameterError("values contain NaN or infinite values")
+    out = np.clip(arr, 0.0, 1.0)
+    mask = np.ones(arr.shape[0], dtype=bool) if known is None else np.asarray(known, dtype=bool).copy()
+    if mask.shape != (arr.shape[0],):
+        raise InvalidParameterError(f"known must have {arr.shape[0]} entries, got {np.shape(known)}")
+    if kind == "gaussian":
+        noise = float(noise)
+        if not (np.isfinite(noise) and noise >= 0):
+            raise InvalidParameterError(f"noise must be a finite number >= 0, got {noise}")
+        out = np.clip(out + noise * as_rng(rng).standard_normal(out.shape), 0.0, 1.0)
+        return out, mask
+    noise = check_fraction("noise", noise)
+    generator = as_rng(rng)
+    if kind == "saltpepper":
+        hit = _random_mask(out.shape[0], noise, generator, per_pixel)
+        out[hit] = generator.integers(0, 2, size=int(hit.sum()))[:, np.newaxis].astype(np.float64)
+        mask[hit] = True
+        return out, mask
+    if kind == "erase":
+        region = _random_mask(out.shape[0], noise, generator, per_pixel)
+    else:
+        # The binary helpers on an all-white pattern mark the covered pixels.
+        blank = np.ones(out.shape[0], dtype=np.int8)
+        if kind == "occlude":
+            region = occlude(blank, shape, noise, generator, fill="unknown") == 0
+        else:
+            region = half(blank, shape, noise, side=side, fill="unknown") == 0
+    if kind == "erase" or fill == "unknown":
+        mask[region] = False
+    else:
+        out[region] = _GREY_FILL[fill]
+        mask[region] = True
+    return out, mask

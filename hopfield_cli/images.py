@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
+import stat
 import warnings
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -24,7 +26,7 @@ from hopfield_cli._atomic import atomic_path
 from hopfield_cli._npyio import ArrayFileError, ArrayHeader, load_arrays
 from hopfield_cli._validate import as_states, check_positive_int
 from hopfield_cli.errors import ImageReadError, InvalidParameterError, NoInputError
-from hopfield_cli.options import DEFAULT_BINARIZE, DEFAULT_MAX_PIXELS, parse_binarize
+from hopfield_cli.options import DEFAULT_BINARIZE, DEFAULT_MAX_PIXELS, NO_BINARIZE, parse_binarize
 
 ARRAY_SUFFIXES = (".npy", ".npz")
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -43,7 +45,27 @@ _IMAGE_SUFFIXES = (
     ".pnm",
     ".ico",
 )
+# What Image.open may try: raster formats only.  Pillow would otherwise pick a
+# plugin by the file's bytes, whatever its suffix: EPS and PDF hand the file to
+# Ghostscript, and exotic plugins (DDS, BLP, ...) raise tracebacks on damage.
+PILLOW_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP", "PPM", "ICO")
 _GRAY_UNKNOWN = 128
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
+def safe_name(text: str) -> str:
+    """``text`` made usable as one file name: separators and control characters become ``_``.
+
+    Names of stored memories become output file names; a name taken from an
+    archive member (``x/../../victim``) must not reach outside the output folder.
+
+    Examples
+    --------
+    >>> safe_name("x/../../victim")
+    'x_.._.._victim'
+    """
+    name = _UNSAFE_NAME.sub("_", text)
+    return "_" if name in ("", ".", "..") else name
 
 
 @dataclass(frozen=True)
@@ -60,11 +82,15 @@ class GrayImage:
     known : ndarray of shape (H, W), bool, or None
         False where the image marks a pixel unknown (alpha below 128, or 0 in
         a -1/0/+1 array).  None when every pixel is known.
+    color : ndarray of shape (H, W, 3), float32, or None
+        RGB levels in [0, 255] (composited on white like ``pixels``) for
+        images whose pixels are not all grey; None otherwise.
     """
 
     name: str
     pixels: NDArray[np.float32]
     known: NDArray[np.bool_] | None = None
+    color: NDArray[np.float32] | None = None
 
 
 @dataclass(frozen=True)
@@ -176,7 +202,11 @@ def read_source(
         check_positive_int("limit", limit)
     path = source.path
     try:
-        if path.stat().st_size == 0:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            # A FIFO or device would block or never end: regular files only.
+            raise ImageReadError(f"{path}: not a regular file")
+        if info.st_size == 0:
             raise ImageReadError(f"{path}: file is empty")
         if source.kind == "array":
             return _read_array_file(path, max_pixels, limit)
@@ -237,7 +267,7 @@ def _read_image(path: Path, max_pixels: int) -> GrayImage:
         saved_limit = Image.MAX_IMAGE_PIXELS
         Image.MAX_IMAGE_PIXELS = None
         try:
-            with Image.open(path) as im:
+            with Image.open(path, formats=PILLOW_FORMATS) as im:
                 width, height = im.size
                 if width * height > max_pixels:
                     raise ImageReadError(
@@ -247,7 +277,9 @@ def _read_image(path: Path, max_pixels: int) -> GrayImage:
                 im.load()
                 return _gray_image(path, im)
         except UnidentifiedImageError as exc:
-            raise ImageReadError(f"{path}: not a readable image") from exc
+            raise ImageReadError(
+                f"{path}: not a readable image in a supported format ({', '.join(PILLOW_FORMATS)})"
+            ) from exc
         except (SyntaxError, ValueError) as exc:  # Pillow reports some corrupt headers so
             raise ImageReadError(f"{path}: corrupt image ({exc})") from exc
         finally:
@@ -262,14 +294,30 @@ def _gray_image(path: Path, im: Any) -> GrayImage:
             raise ImageReadError(f"{path}: image holds NaN or infinite values")
         return GrayImage(name, _stretch(values))
     has_alpha = "A" in im.getbands() or "transparency" in im.info
+    color = _color(im, has_alpha)
     if not has_alpha:
-        return GrayImage(name, np.asarray(im.convert("L"), dtype=np.float32))
+        return GrayImage(name, np.asarray(im.convert("L"), dtype=np.float32), color=color)
     rgba = np.asarray(im.convert("RGBA"), dtype=np.float32)
     lum = np.asarray(im.convert("RGBA").convert("L"), dtype=np.float32)
     alpha = rgba[..., 3] / 255.0
     pixels = (lum * alpha + 255.0 * (1.0 - alpha)).astype(np.float32)
     known = rgba[..., 3] >= 128
-    return GrayImage(name, pixels, None if known.all() else known)
+    return GrayImage(name, pixels, None if known.all() else known, color=color)
+
+
+def _color(im: Any, has_alpha: bool) -> NDArray[np.float32] | None:
+    """RGB levels of a colour image (on white where transparent), None for grey ones."""
+    if im.mode in ("1", "L", "LA", "La"):
+        return None
+    if has_alpha:
+        rgba = np.asarray(im.convert("RGBA"), dtype=np.float32)
+        alpha = rgba[..., 3:] / 255.0
+        rgb = rgba[..., :3] * alpha + 255.0 * (1.0 - alpha)
+    else:
+        rgb = np.asarray(im.convert("RGB"), dtype=np.float32)
+    if np.all(rgb[..., 0] == rgb[..., 1]) and np.all(rgb[..., 1] == rgb[..., 2]):
+        return None
+    return np.ascontiguousarray(rgb, dtype=np.float32)
 
 
 def _stretch(values: NDArray[Any]) -> NDArray[np.float32]:
@@ -300,7 +348,8 @@ def _read_array_file(path: Path, max_pixels: int, limit: int | None) -> list[Gra
         is_archive, loaded = load_arrays(path, check)
     except ArrayFileError as exc:
         raise ImageReadError(f"{path}: {exc}") from exc
-    arrays = [(f"{path.stem}-{key}" if is_archive else key, array) for key, array in loaded]
+    # Member names are the archive's say: never let one become a path.
+    arrays = [(safe_name(f"{path.stem}-{key}") if is_archive else key, array) for key, array in loaded]
     images: list[GrayImage] = []
     for name, array in arrays:
         images.extend(_images_from_array(path, name, array, max_pixels))
@@ -423,6 +472,8 @@ def binarize(pixels: Any, method: str = DEFAULT_BINARIZE, known: Any = None) -> 
     [[-1, -1], [1, 1]]
     """
     method = parse_binarize(method)
+    if method == NO_BINARIZE:
+        raise InvalidParameterError("binarize 'none' keeps grey levels: use to_values, not binarize")
     gray = np.asarray(pixels, dtype=np.float64)
     if gray.ndim != 2:
         raise InvalidParameterError(f"pixels must have shape (H, W), got {gray.shape}")
@@ -492,6 +543,94 @@ def to_pattern(
         if known is not None:
             known = _resize(known.astype(np.float32) * 255.0, shape) >= 127.5
     return binarize(pixels, method, known).reshape(-1)
+
+
+def to_values(
+    image: GrayImage, shape: tuple[int, int], *, color: bool = False, use_known: bool = True
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Resize ``image`` to ``shape`` and keep its grey levels or colours (no binarization).
+
+    Parameters
+    ----------
+    image : GrayImage
+    shape : tuple of int
+        Target (height, width).
+    color : bool, optional
+        Three channels (RGB; grey images give three equal ones) instead of one.
+    use_known : bool, optional
+        Keep the image's unknown pixels (cues); False treats all as known.
+
+    Returns
+    -------
+    values : ndarray of shape (H * W, C), float64
+        Intensities in [0, 1]; C is 3 with ``color``, else 1.
+    known : ndarray of shape (H * W,), bool
+    """
+    if color:
+        source = image.color if image.color is not None else np.repeat(image.pixels[..., np.newaxis], 3, 2)
+        channels = [source[..., k] for k in range(3)]
+    else:
+        channels = [image.pixels]
+    if channels[0].shape != tuple(shape):
+        channels = [_resize(np.ascontiguousarray(c), shape) for c in channels]
+    values = np.stack([c.reshape(-1) for c in channels], axis=1).astype(np.float64) / 255.0
+    known = image.known if use_known else None
+    if known is None:
+        mask = np.ones(shape[0] * shape[1], dtype=bool)
+    elif known.shape != tuple(shape):
+        mask = (_resize(known.astype(np.float32) * 255.0, shape) >= 127.5).reshape(-1)
+    else:
+        mask = known.reshape(-1).copy()
+    return np.clip(values, 0.0, 1.0), mask
+
+
+def values_to_image(values: Any, shape: tuple[int, int], known: Any = None) -> Any:
+    """A PIL image of intensities in [0, 1] (shape (N,) or (N, C)): grey or RGB, unknown transparent."""
+    from PIL import Image
+
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim == 1:
+        arr = arr[:, np.newaxis]
+    if arr.ndim != 2 or arr.shape[0] != shape[0] * shape[1] or arr.shape[1] not in (1, 3):
+        raise InvalidParameterError(f"values of shape {np.shape(values)} do not fit image shape {shape}")
+    levels = np.round(np.clip(arr, 0.0, 1.0) * 255.0).astype(np.uint8).reshape(*shape, arr.shape[1])
+    mask = None if known is None else np.asarray(known, dtype=bool).reshape(shape)
+    if mask is None or mask.all():
+        return Image.fromarray(levels[..., 0] if arr.shape[1] == 1 else levels)
+    alpha = np.where(mask, 255, 0).astype(np.uint8)[..., np.newaxis]
+    if arr.shape[1] == 1:
+        levels = np.where(mask[..., np.newaxis], levels, _GRAY_UNKNOWN).astype(np.uint8)
+    return Image.fromarray(np.concatenate([levels, alpha], axis=2))
+
+
+def montage_values(rows: list[list[Any]], shape: tuple[int, int], *, min_side: int = 128) -> Any:
+    """Tile grey or colour images into a grid (see :func:`montage`).
+
+    Each entry is an array of intensities in [0, 1] of shape (N,) or (N, C),
+    or a pair ``(values, known)``; unknown pixels show as mid grey.
+    """
+    from PIL import Image
+
+    height, width = shape
+    zoom = max(1, -(-min_side // max(height, width)))
+    gap = 4
+    columns = max(len(r) for r in rows)
+    sheet = np.full(
+        (len(rows) * (height * zoom + gap) + gap, columns * (width * zoom + gap) + gap, 3), 96, dtype=np.uint8
+    )
+    for r, row in enumerate(rows):
+        for c, entry in enumerate(row):
+            values, known = entry if isinstance(entry, tuple) else (entry, None)
+            arr = np.asarray(values, dtype=np.float64).reshape(height * width, -1)
+            tile = np.round(np.clip(arr, 0.0, 1.0) * 255.0).astype(np.uint8)
+            tile = np.broadcast_to(tile, (height * width, 3)).copy()
+            if known is not None:
+                tile[~np.asarray(known, dtype=bool).reshape(-1)] = _GRAY_UNKNOWN
+            grid = np.kron(tile.reshape(height, width, 3), np.ones((zoom, zoom, 1), dtype=np.uint8))
+            top = gap + r * (height * zoom + gap)
+            left = gap + c * (width * zoom + gap)
+            sheet[top : top + height * zoom, left : left + width * zoom] = grid
+    return Image.fromarray(sheet)
 
 
 def _resize(pixels: NDArray[np.float32], shape: tuple[int, int]) -> NDArray[np.float32]:

@@ -11,6 +11,8 @@ import re
 from hopfield_cli.errors import InvalidParameterError
 
 BINARIZE_METHODS = ("mean", "otsu", "dither")
+#: ``--binarize none``: keep grey levels (or colours), for the continuous rule.
+NO_BINARIZE = "none"
 DEFAULT_SIZE = "64"
 DEFAULT_BINARIZE = "mean"
 DEFAULT_MAX_PIXELS = 100_000_000
@@ -37,12 +39,13 @@ def parse_size(text: str | int) -> tuple[int, int]:
 
 
 def parse_binarize(text: str) -> str:
-    """Validate a binarization name (mean, otsu, dither) or a 0-255 level."""
+    """Validate a binarization name (mean, otsu, dither, none) or a 0-255 level."""
     value = str(text).strip().lower()
-    if value in BINARIZE_METHODS:
+    if value in (*BINARIZE_METHODS, NO_BINARIZE):
         return value
     if value.isdigit() and 0 <= int(value) <= 255:
         return str(int(value))
     raise InvalidParameterError(
-        f"binarize must be one of {', '.join(BINARIZE_METHODS)} or a level 0-255, got {text!r}"
+        f"binarize must be one of {', '.join((*BINARIZE_METHODS, NO_BINARIZE))} or a level 0-255, "
+        f"got {text!r}"
     )

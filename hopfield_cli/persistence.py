@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from hopfield_cli._atomic import atomic_path
 from hopfield_cli._npyio import ArrayFileError, ArrayHeader, load_arrays
 from hopfield_cli.errors import HopfieldError, ModelFileError
-from hopfield_cli.model import Model
+from hopfield_cli.model import CONTINUOUS, Model
 
 FORMAT_VERSION = 1
 
@@ -27,7 +27,7 @@ FORMAT_VERSION = 1
 _SCHEMA: dict[str, tuple[str, int]] = {
     "format_version": ("iu", 0),
     "rule": ("U", 0),
-    "patterns": ("i", 2),
+    "patterns": ("iu", 2),
     "names": ("U", 1),
     "shape": ("iu", 1),
     "binarize": ("U", 0),
@@ -35,7 +35,10 @@ _SCHEMA: dict[str, tuple[str, int]] = {
     "threshold": ("f", 0),
     "degree": ("iu", 0),
     "beta": ("f", 0),
+    "channels": ("iu", 0),
 }
+# Keys that files written before they existed lack (their defaults apply).
+_OPTIONAL = {"channels"}
 
 
 def save_model(model: Model, path: str | os.PathLike[str]) -> None:
@@ -47,7 +50,8 @@ def save_model(model: Model, path: str | os.PathLike[str]) -> None:
     arrays: dict[str, NDArray[Any]] = {
         "format_version": np.asarray(FORMAT_VERSION, dtype=np.int64),
         "rule": np.asarray(model.rule),
-        "patterns": model.patterns.astype(np.int8),
+        # Grey and colour memories as uint8 (one byte a value), binary ones as int8.
+        "patterns": model.patterns.astype(np.uint8 if model.is_continuous else np.int8),
         "names": np.asarray(model.names, dtype=str) if model.names else np.zeros(0, dtype="<U1"),
         "shape": np.asarray(model.shape, dtype=np.int64),
         "binarize": np.asarray(model.binarize),
@@ -56,6 +60,7 @@ def save_model(model: Model, path: str | os.PathLike[str]) -> None:
         "degree": np.asarray(model.degree, dtype=np.int64),
         # 0 stands for "the rule's default" (no NaN in files).
         "beta": np.asarray(0.0 if model.beta is None else model.beta, dtype=np.float64),
+        "channels": np.asarray(model.channels, dtype=np.int64),
     }
     with atomic_path(path) as temporary, open(temporary, "wb") as handle:
         _write_npz(handle, arrays)
@@ -101,13 +106,16 @@ def load_model(path: str | os.PathLike[str]) -> Model:
         raise FileNotFoundError(f"{file}: no such model file")
     if file.is_dir():
         raise ModelFileError(f"{file}: is a folder, not a model file")
+    if not file.is_file():
+        # A FIFO or device would block or never end.
+        raise ModelFileError(f"{file}: not a regular file")
 
     def check(is_archive: bool, headers: Sequence[ArrayHeader], *, all_keys: bool = True) -> None:
         # Keys, dtypes and dimensions are vetted on the headers, before any data is read.
         if not is_archive:
             raise ModelFileError(f"{file}: not an .npz model archive (a plain .npy array)")
         keys = {header.name for header in headers}
-        missing = sorted(set(_SCHEMA) - keys)
+        missing = sorted(set(_SCHEMA) - keys - _OPTIONAL)
         extra = sorted(keys - set(_SCHEMA))
         if missing and all_keys:
             raise ModelFileError(f"{file}: missing keys: {', '.join(missing)}")
@@ -146,15 +154,20 @@ def load_model(path: str | os.PathLike[str]) -> Model:
     if version < 1:
         raise ModelFileError(f"{file}: invalid format version {version}")
     patterns = data["patterns"]
-    if patterns.size == 0 or not np.all(np.abs(patterns) == 1):
+    continuous = str(data["rule"]) == CONTINUOUS
+    if continuous:
+        if patterns.dtype != np.uint8 or patterns.size == 0:
+            raise ModelFileError(f"{file}: continuous patterns must be a non-empty uint8 array")
+    elif patterns.size == 0 or not np.all(np.abs(patterns) == 1):
         raise ModelFileError(f"{file}: patterns must be a non-empty array of -1 and +1")
+    channels = int(data["channels"]) if "channels" in data else 1
     shape = data["shape"]
     if shape.shape != (2,) or np.any(shape < 1):
         raise ModelFileError(f"{file}: shape must hold two positive integers, got {shape.tolist()}")
     beta = float(data["beta"])
     try:
         return Model(
-            patterns=patterns.astype(np.int8),
+            patterns=patterns if continuous else patterns.astype(np.int8),
             names=tuple(data["names"].tolist()),
             shape=(int(shape[0]), int(shape[1])),
             binarize=str(data["binarize"]),
@@ -163,6 +176,7 @@ def load_model(path: str | os.PathLike[str]) -> Model:
             threshold=float(data["threshold"]),
             degree=int(data["degree"]),
             beta=None if beta == 0.0 else beta,
+            channels=channels,
         )
     except HopfieldError as exc:
         raise ModelFileError(f"{file}: {exc}") from exc

@@ -124,11 +124,30 @@ def tiff_with_nan(env: Env) -> Path:
 
 
 def snapshot(root: Path) -> dict[str, str]:
-    """Every file and folder under ``root`` with a digest of its bytes."""
+    """Every file and folder under ``root`` with a digest of its bytes (FIFOs are not read)."""
     return {
-        str(p.relative_to(root)): "dir" if p.is_dir() else hashlib.sha256(p.read_bytes()).hexdigest()
+        str(p.relative_to(root)): "dir"
+        if p.is_dir()
+        else hashlib.sha256(p.read_bytes()).hexdigest()
+        if p.is_file()
+        else "special"
         for p in sorted(root.rglob("*"))
     }
+
+
+def fifo(env: Env, name: str) -> Path:
+    """A named pipe nobody writes to: reading it would block forever."""
+    path = env.tmp / name
+    os.mkfifo(path)
+    return path
+
+
+# Files that Pillow recognises by their bytes, whatever the suffix, and that are not raster images
+# this tool reads: EPS runs Ghostscript, DDS and BLP are exotic plugins.
+EPS = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n%%EOF\n"
+DDS = b"DDS " + struct.pack("<7I", 124, 0x1007, 4, 4, 16, 0, 1) + bytes(128)
+BLP = b"BLP2" + struct.pack("<I4B", 1, 1, 8, 0, 1) + struct.pack("<2I", 4, 4) + bytes(200)
+POSIX = pytest.mark.skipif(os.name != "posix", reason="POSIX named pipes")
 
 
 def flat(text: str) -> str:
@@ -210,6 +229,36 @@ INPUT_CASES = [
         "text.png",
         "not a readable image",
         id="text-as-png",
+    ),
+    *[
+        case(
+            lambda e, data=data, name=name: e.train(e.file(name, data)),
+            1,
+            name,
+            "not a readable image in a supported format",
+            id=f"foreign-format-{name}",
+        )
+        for name, data in (
+            ("holiday.jpg", EPS),
+            ("eps.eps", EPS),
+            ("tex.png", DDS),
+            ("tex.dds", DDS),
+            ("tex.ico", BLP),
+        )
+    ],
+    pytest.param(
+        lambda e: e.train(fifo(e, "pipe.png")),
+        1,
+        ("pipe.png", "not a regular file"),
+        id="fifo-image",
+        marks=POSIX,
+    ),
+    pytest.param(
+        lambda e: e.corrupt(fifo(e, "pipe.npz")),
+        1,
+        ("pipe.npz", "not a regular file"),
+        id="fifo-stack",
+        marks=POSIX,
     ),
     case(
         lambda e: e.train(e.file("pic.npy", png_bytes(stack(1)[0]))),
@@ -392,6 +441,14 @@ INPUT_CASES = [
 
 
 MODEL_CASES = [
+    *[
+        pytest.param(build, 1, ("pipe.npz", "not a regular file"), id=f"fifo-model-{cmd}", marks=POSIX)
+        for cmd, build in (
+            ("recall", lambda e: e.recall(fifo(e, "pipe.npz"))),
+            ("inspect", lambda e: ["inspect", str(fifo(e, "pipe.npz"))]),
+            ("append", lambda e: e.train(e.images / "a.png", extra=("--append", str(fifo(e, "pipe.npz"))))),
+        )
+    ],
     case(lambda e: e.recall(e.tmp / "nope.npz"), 1, "nope.npz", "no such model file", id="model-missing"),
     case(lambda e: e.recall(e.images), 1, "images", "is a folder", id="model-is-folder"),
     case(lambda e: e.recall(e.file("zero.npz", b"")), 1, "zero.npz", "file is empty", id="model-empty"),

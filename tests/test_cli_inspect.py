@@ -11,6 +11,7 @@ from PIL import Image
 
 import hopfield_cli.cli as cli
 from hopfield_cli import rules
+from hopfield_cli.model import MODEL_RULES
 
 
 @pytest.fixture(scope="module")
@@ -60,5 +61,6 @@ def test_inspect_missing_model(tmp_path: Path) -> None:
 
 
 def test_cli_rule_names_match_the_library() -> None:
-    assert tuple(r.value for r in cli.Rule) == rules.RULES
+    assert tuple(r.value for r in cli.Rule) == MODEL_RULES
+    assert MODEL_RULES[: len(rules.RULES)] == rules.RULES
     assert cli.DEFAULT_RULE.value == rules.DEFAULT_RULE

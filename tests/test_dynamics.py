@@ -10,6 +10,7 @@ from numpy.testing import assert_allclose
 
 from hopfield_cli.corruption import flip
 from hopfield_cli.dynamics import (
+    CYCLE_THEN_FIXED,
     FIXED_POINT,
     MAX_ITER,
     TIE_TOLERANCE,
@@ -20,7 +21,7 @@ from hopfield_cli.dynamics import (
 )
 from hopfield_cli.errors import InvalidParameterError
 from hopfield_cli.network import DenseNetwork
-from hopfield_cli.rules import hebbian, pseudoinverse, storkey
+from hopfield_cli.rules import exponential, hebbian, pseudoinverse, storkey
 
 SEED = 7
 
@@ -103,12 +104,49 @@ def test_stored_patterns_are_fixed_points() -> None:
 
 def test_sync_detects_two_cycle() -> None:
     net = hebbian(np.array([[1, 1]]))
-    (result,) = recall(net, [1, -1], update="sync", max_iter=50)
+    (result,) = recall(net, [1, -1], update="sync", max_iter=50, settle_cycles=False)
     assert result.status == TWO_CYCLE
     assert not result.converged
     assert result.iterations == 2
     (async_result,) = recall(net, [1, -1], update="async", rng=0)
     assert async_result.converged
+
+
+def test_sync_continues_a_two_cycle_asynchronously_to_a_fixed_point() -> None:
+    net = hebbian(np.array([[1, 1]]))
+    (result,) = recall(net, [1, -1], update="sync", max_iter=50, rng=0)
+    assert result.status == CYCLE_THEN_FIXED and result.converged
+    assert result.state.tolist() in ([1, 1], [-1, -1])
+    # Two sync steps (the cycle), then sweeps from the cue until one changes nothing.
+    assert result.changes[:2].tolist() == [2, 2] and result.changes[-1] == 0
+    assert result.iterations == result.changes.size == result.energies.size - 2
+    assert result.energies[3] == net.energy([1, -1])[0]
+    assert result.energies[-1] == net.energy(result.state)[0] < result.energies[3]
+
+
+def test_continued_cycles_match_async_from_the_cue() -> None:
+    # Many correlated memories of a small dense network: sync cycles often.
+    x = random_patterns(60, 64)
+    x[:, :32] = x[0, :32]
+    net = exponential(x)
+    cues = np.stack([flip(x[k % 60], 0.3, k) for k in range(40)])
+    stopped = recall(net, cues, update="sync", settle_cycles=False)
+    cycled = [k for k, r in enumerate(stopped) if r.status == TWO_CYCLE]
+    assert cycled
+    continued = recall(net, cues, update="sync", rng=5)
+    rng = np.random.default_rng(5)
+    for k, (before, after) in enumerate(zip(stopped, continued, strict=True)):
+        if k not in cycled:
+            assert after.status == before.status
+            np.testing.assert_array_equal(after.state, before.state)
+            continue
+        assert after.status == CYCLE_THEN_FIXED
+        (alone,) = recall(net, cues[k], update="async", rng=rng)
+        np.testing.assert_array_equal(after.state, alone.state)
+        tail = after.energies[before.iterations + 1 :]
+        assert np.all(np.diff(tail) <= 1e-9)
+        fields = net.fields(after.state)[0]
+        assert np.all(fields * after.state >= -1e-9)  # a fixed point: no neuron wants to flip
 
 
 def test_max_iter_bounds_the_run() -> None:
