@@ -56,6 +56,7 @@ PHOTOS = (
 SIDE = 64
 GREY_CASES = (
     ("gaussian", 0.5, "black"),
+    ("gaussian+occlude", 0.5, "black"),
     ("occlude", 0.5, "black"),
     ("occlude", 0.5, "white"),
     ("erase", 0.7, "black"),
@@ -63,7 +64,14 @@ GREY_CASES = (
     ("half", 0.5, "white"),
     ("saltpepper", 0.3, "black"),
 )
-COLOUR_CASES = (("gaussian", 0.3, "black"), ("occlude", 0.4, "black"), ("half", 0.5, "black"))
+COLOUR_CASES = (
+    ("gaussian", 0.3, "black"),
+    ("occlude", 0.4, "black"),
+    ("half", 0.5, "black"),
+    ("gaussian+occlude", 0.5, "black"),
+)
+#: Noise added before the block in the combined case.
+COMBINED_NOISE = 0.2
 
 
 def photo_images() -> list[GrayImage]:
@@ -103,7 +111,7 @@ def photo_table(color: bool, cases: tuple[tuple[str, float, str], ...], seeds: i
     memories = np.stack(
         [np.round(to_values(i, (SIDE, SIDE), color=color)[0] * 255).astype(np.uint8) for i in images]
     )
-    nets = {s: ContinuousNetwork(memories, similarity=s) for s in ("euclidean", "robust")}
+    nets = {s: ContinuousNetwork(memories, similarity=s, shape=(SIDE, SIDE)) for s in ("euclidean", "robust")}
     total = seeds * len(images)
     lines = [
         f"| {'colour' if color else 'grey'} damage | dot product | euclidean | robust |",
@@ -115,8 +123,13 @@ def photo_table(color: bool, cases: tuple[tuple[str, float, str], ...], seeds: i
         for seed in range(seeds):
             rng = np.random.default_rng(seed)
             for index, memory in enumerate(memories):
+                values, known = memory / 255.0, None
+                if kind == "gaussian+occlude":
+                    values, known = corrupt_values(
+                        values, known, (SIDE, SIDE), "gaussian", COMBINED_NOISE, rng
+                    )
                 values, known = corrupt_values(
-                    memory / 255.0, None, (SIDE, SIDE), kind, noise, rng, fill=fill
+                    values, known, (SIDE, SIDE), kind.split("+")[-1], noise, rng, fill=fill
                 )
                 cue = quantised(values)
                 right["dot"] += dot_winner(memories, cue, known) == index
@@ -125,6 +138,8 @@ def photo_table(color: bool, cases: tuple[tuple[str, float, str], ...], seeds: i
                     right[name] += result.winner == index
                     good[name] += psnr(quantised(result.state), memory / 255.0) >= 40.0
         label = f"{kind} {noise:g}" + (f" {fill}" if kind in ("occlude", "half") else "")
+        if kind == "gaussian+occlude":
+            label = f"gaussian {COMBINED_NOISE:g} + occlude {noise:g} {fill}"
         cells = [f"{right['dot']}/{total}"] + [
             f"{right[s]}/{total} right, {good[s]} ≥ 40 dB" for s in ("euclidean", "robust")
         ]
@@ -148,7 +163,11 @@ def face_table(sigma: float, seeds: int, betas: tuple[float, ...]) -> list[str]:
         + " |",
         "|---|---|" + "---|" * (2 * len(betas)),
     ]
-    nets = [ContinuousNetwork(memories, beta=b, similarity=s) for s in ("euclidean", "robust") for b in betas]
+    nets = [
+        ContinuousNetwork(memories, beta=b, similarity=s, shape=(25, 25))
+        for s in ("euclidean", "robust")
+        for b in betas
+    ]
     for seed in range(seeds):
         rng = np.random.default_rng(seed)
         limit = 0

@@ -20,6 +20,13 @@ M-score (about 99 % of the Gaussian efficiency with ``c = 6``), so Gaussian
 noise is scored almost as by the squared distance and an occluder that
 covers up to half of the picture is ignored.
 
+Noise and a block together defeat any per-pixel score: under noise of
+scale 0.2 a black block's residuals are only a few scales, and the block,
+free of noise, fits dark memories better than noisy pixels fit the right
+one.  But noise never leaves a 5 x 5 patch flat, so when the cue is noisy
+(and the network knows the image shape) flat patches are set aside as
+damage before the scale is fitted again and memories are scored.
+
 Pixels are vectors of ``C`` channels (1 grey, 3 colour) in [0, 1]; an
 occluder hides whole pixels, so a pixel's residual is the root mean square
 over its channels.  Unknown pixels of a cue (erased, transparent) take no
@@ -64,6 +71,12 @@ SCALE_QUANTILE = 0.4
 # |N(0, 1)| has its SCALE_QUANTILE quantile at Phi^-1((1 + q) / 2).
 _QUANTILE_TO_SIGMA = 1.0 / 0.524400512708041
 _RHO_MAX = TUKEY_C**2 / 6.0
+#: Side of the patches searched for flat damage in noisy cues.
+WINDOW = 5
+#: A patch whose spread is below 1 / FLAT of the noise scale is damage; only
+#: looked for when the noise exceeds FLAT grey levels (below that, flat
+#: patches are what exact matches look like).
+FLAT = 4.0
 # Elements of the (memories x pixels) residual block held at once.
 _BLOCK_ELEMENTS = 1 << 22
 # Energy may rise by rounding only.
@@ -105,6 +118,21 @@ def _check_beta(beta: Any) -> float:
     if not (math.isfinite(beta) and beta > 0):
         raise InvalidParameterError(f"beta must be a finite number > 0, got {beta!r}")
     return float(beta)
+
+
+def _box(values: NDArray[np.float64], size: int) -> NDArray[np.float64]:
+    """Sums over ``size`` x ``size`` windows (cut at the borders) of (B, H, W, C) arrays."""
+    half = size // 2
+    out = values
+    for axis in (1, 2):
+        length = out.shape[axis]
+        padded = np.concatenate([np.zeros_like(out.take([0], axis=axis)), out], axis=axis)
+        sums = np.cumsum(padded, axis=axis)
+        index = np.arange(length)
+        out = sums.take(np.minimum(index + half + 1, length), axis=axis) - sums.take(
+            np.maximum(index - half, 0), axis=axis
+        )
+    return out
 
 
 def tukey_rho(u: Any) -> NDArray[np.float64]:
@@ -176,8 +204,22 @@ class ContinuousNetwork:
     [0, 0, 255, 255]
     """
 
-    def __init__(self, patterns: Any, *, beta: float = DEFAULT_BETA, similarity: str = DEFAULT_SIMILARITY):
+    def __init__(
+        self,
+        patterns: Any,
+        *,
+        beta: float = DEFAULT_BETA,
+        similarity: str = DEFAULT_SIMILARITY,
+        shape: tuple[int, int] | None = None,
+    ):
         self.memories = as_memories(patterns)
+        if shape is not None:
+            if len(shape) != 2 or int(shape[0]) * int(shape[1]) != self.memories.shape[1]:
+                raise InvalidParameterError(
+                    f"image shape {tuple(shape)} does not fit patterns of {self.memories.shape[1]} pixels"
+                )
+            shape = (int(shape[0]), int(shape[1]))
+        self.shape = shape
         self.beta = _check_beta(beta)
         self.similarity = check_choice("similarity", similarity, SIMILARITIES)
         self._x = self.memories.astype(np.float32) / np.float32(255.0)
@@ -237,6 +279,36 @@ class ContinuousNetwork:
                 value = math.sqrt(float(np.square(r).mean(axis=1).min()))
             best = min(best, value)
         return max(MIN_SCALE, best)
+
+    def flat_damage(self, cue: Any, known: Any = None) -> NDArray[np.bool_]:
+        """Pixels of a noisy cue that lie in flat patches, which recall ignores.
+
+        Noise of scale ``s`` cannot leave a :data:`WINDOW` x :data:`WINDOW`
+        patch with a spread below ``s / FLAT`` (clipped at black or white,
+        half the pixels still move), so such patches -- a cover, a blanked
+        side -- are damage, not signal.  Only for robust networks that know
+        the image shape, and cues noisier than :data:`FLAT` grey levels.
+        """
+        arr, mask = self._as_state(cue, known)
+        flat = self._flat(arr, mask, self._scale(arr, mask))
+        return np.zeros(self.n_pixels, dtype=bool) if flat is None else flat
+
+    def _flat(
+        self, state: NDArray[np.float64], known: NDArray[np.bool_], s: float
+    ) -> NDArray[np.bool_] | None:
+        if self.similarity != "robust" or self.shape is None or s < FLAT / 255.0:
+            return None
+        height, width = self.shape
+        weight = known.astype(np.float64).reshape(1, height, width, 1)
+        values = state.reshape(1, height, width, self.channels) * weight
+        count = _box(weight, WINDOW)
+        mean = _box(values, WINDOW) / np.maximum(count, 1.0)
+        square = _box(values * values, WINDOW) / np.maximum(count, 1.0)
+        spread = np.sqrt(np.maximum(square - mean * mean, 0.0).mean(axis=3))[0]
+        # Centres of flat windows with enough known pixels; then every pixel of those windows.
+        centres = (spread < s / FLAT) & (count[0, :, :, 0] >= WINDOW * WINDOW / 2)
+        covered = _box(centres.astype(np.float64).reshape(1, height, width, 1), WINDOW)[0, :, :, 0] > 0
+        return np.asarray(covered.reshape(-1) & known)
 
     def _residuals_rows(self, state: NDArray[np.float64], known: NDArray[np.bool_], rows: slice) -> Any:
         x = self._x[rows][:, known]
@@ -335,6 +407,10 @@ class ContinuousNetwork:
         max_iter = check_positive_int("max_iter", max_iter)
         state, mask = self._as_state(cue, known)
         s = self._scale(state, mask)
+        flat = self._flat(state, mask, s)
+        if flat is not None:
+            mask = mask & ~flat
+            s = self._scale(state, mask)
         d = self._distances(state, mask, s)
         energies = [self._energy(d)]
         weights = self._weights(d)

@@ -150,8 +150,8 @@ class Model:
             See :class:`~hopfield_cli.continuous.ContinuousNetwork`.
         """
         if self.beta is None:
-            return ContinuousNetwork(self.memories, similarity=similarity)
-        return ContinuousNetwork(self.memories, beta=self.beta, similarity=similarity)
+            return ContinuousNetwork(self.memories, similarity=similarity, shape=self.shape)
+        return ContinuousNetwork(self.memories, beta=self.beta, similarity=similarity, shape=self.shape)
 
     def append(self, patterns: Any, names: Sequence[str]) -> Model:
         """A new model with ``patterns`` learned after the stored ones.

@@ -173,6 +173,20 @@ def test_recall_returns_the_stored_photo(
         np.testing.assert_array_equal(written.reshape(stored.shape), stored)
 
 
+def test_recall_noise_then_a_block(photo_models: dict[str, Path], tmp_path: Path) -> None:
+    noisy, cues = tmp_path / "noisy", tmp_path / "cues"
+    grey = ["--binarize", "none", "--seed", "2", "-q"]
+    assert invoke(
+        "corrupt", photo_models["photos"], "-o", noisy, "--kind", "gaussian", "--noise", "0.2", *grey
+    )
+    assert invoke("corrupt", noisy, "-o", cues, "--kind", "occlude", "--noise", "0.5", *grey).exit_code == 0
+    result = invoke("recall", photo_models["grey"], cues, "-o", tmp_path / "o", "--json", "-q")
+    assert result.exit_code == 0, result.output
+    records = json_lines(result.stdout)
+    assert len(records) == len(PHOTO_NAMES)
+    assert all(r["correct"] and r["mse"] == 0.0 for r in records)
+
+
 def test_recall_plain_similarity_fails_black_half(photo_models: dict[str, Path], tmp_path: Path) -> None:
     cues = tmp_path / "cues"
     args = ["--binarize", "none", "--kind", "half", "--noise", "0.5", "-q"]

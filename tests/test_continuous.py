@@ -140,17 +140,48 @@ def test_robust_survives_black_blocks_that_break_the_plain_network(kind: str, no
 )
 def test_grey_photos_recalled_exactly(kind: str, noise: float, fill: str) -> None:
     photos = skimage_photos(color=False)
-    net = ContinuousNetwork(photos)
+    net = ContinuousNetwork(photos, shape=(SIDE, SIDE))
     rng = np.random.default_rng(SEED)
     cues = [corrupt_values(p / 255.0, None, (SIDE, SIDE), kind, noise, rng, fill=fill) for p in photos]
     assert all(recalled_exactly(net, photos, cues))
+
+
+@pytest.mark.parametrize("color", [False, True])
+def test_noise_and_a_black_block_together(color: bool) -> None:
+    # Gaussian noise everywhere and a black block over half the picture: the block is
+    # flat, which noise never is, so it is set aside; without the image shape it is not.
+    photos = skimage_photos(color=color)
+    rng = np.random.default_rng(SEED)
+    cues = []
+    for photo in photos:
+        noisy, known = corrupt_values(photo / 255.0, None, (SIDE, SIDE), "gaussian", 0.2, rng)
+        cues.append(corrupt_values(noisy, known, (SIDE, SIDE), "occlude", 0.5, rng, fill="black"))
+    assert all(recalled_exactly(ContinuousNetwork(photos, shape=(SIDE, SIDE)), photos, cues))
+    assert not all(recalled_exactly(ContinuousNetwork(photos), photos, cues))
+
+
+def test_flat_damage_finds_flat_patches_in_noisy_cues() -> None:
+    rng = np.random.default_rng(SEED)
+    memories = smooth_images(4, 32, rng)
+    net = ContinuousNetwork(memories, shape=(32, 32))
+    noisy, known = corrupt_values(memories[1] / 255.0, None, (32, 32), "gaussian", 0.2, rng)
+    assert not net.flat_damage(quantised(noisy), known).any()
+    cue, known = corrupt_values(noisy, known, (32, 32), "half", 0.5, fill="white", side="left")
+    flat = net.flat_damage(quantised(cue), known).reshape(32, 32)
+    assert flat[:, :16].all() and not flat[:, 20:].any()
+    # Without noise a flat patch may be an exact match: nothing is set aside.
+    clean, known = corrupt_values(memories[1] / 255.0, None, (32, 32), "half", 0.5, fill="white")
+    assert not net.flat_damage(clean, known).any()
+    assert not ContinuousNetwork(memories).flat_damage(quantised(cue)).any()
+    with pytest.raises(InvalidParameterError, match="shape"):
+        ContinuousNetwork(memories, shape=(16, 16))
 
 
 @pytest.mark.parametrize("kind,noise", [("gaussian", 0.3), ("occlude", 0.4)])
 def test_colour_photos_recalled_exactly(kind: str, noise: float) -> None:
     photos = skimage_photos(color=True)
     assert photos.shape[2] == 3
-    net = ContinuousNetwork(photos)
+    net = ContinuousNetwork(photos, shape=(SIDE, SIDE))
     rng = np.random.default_rng(SEED)
     cues = [corrupt_values(p / 255.0, None, (SIDE, SIDE), kind, noise, rng) for p in photos]
     assert all(recalled_exactly(net, photos, cues))
@@ -165,7 +196,7 @@ def test_faces_within_three_of_the_nearest_clean_face() -> None:
     pytest.importorskip("skimage")
     faces = lfw_faces()
     rng = np.random.default_rng(SEED)
-    net = ContinuousNetwork(faces)
+    net = ContinuousNetwork(faces, shape=(25, 25))
     right = nearest = 0
     for index, face in enumerate(faces):
         cue, known = corrupt_values(face / 255.0, None, (25, 25), "gaussian", 0.2, rng)
