@@ -24,7 +24,7 @@ from hopfield_cli._validate import (
     check_nonnegative,
     check_positive_int,
 )
-from hopfield_cli.network import Network
+from hopfield_cli.network import DenseNetwork, Network
 
 if TYPE_CHECKING:
     from hopfield_cli._validate import RNGLike
@@ -144,17 +144,17 @@ def recall(
         for start in range(0, states.shape[0], _SYNC_CHUNK):
             chunk = _recall_sync(network, states[start : start + _SYNC_CHUNK], max_iter)
             if generator is not None:
-                cues = states[start : start + _SYNC_CHUNK]
-                chunk = [
-                    _settle_cycle(network, c, r, max_iter, generator)
-                    for c, r in zip(cues, chunk, strict=True)
-                ]
+                chunk = _settle_cycles(
+                    network, states[start : start + _SYNC_CHUNK], chunk, max_iter, generator
+                )
             results.extend(chunk)
             if progress is not None:
                 progress(len(chunk))
         return results
     generator = as_rng(rng)
     schedule = _schedule(temperature, anneal) if update == "stochastic" else []
+    if update == "async" and isinstance(network, DenseNetwork):
+        return _recall_async_batch(network, states, max_iter, generator, progress)
     results = []
     for cue in states:
         results.append(_recall_async(network, cue, max_iter, schedule, generator))
@@ -240,22 +240,100 @@ def _recall_sync(network: Network, states: NDArray[np.int8], max_iter: int) -> l
     ]
 
 
-def _settle_cycle(
-    network: Network, cue: NDArray[np.int8], result: RecallResult, max_iter: int, rng: np.random.Generator
-) -> RecallResult:
-    """``result``, or an asynchronous run from ``cue`` if ``result`` ended in a 2-cycle."""
-    if result.status != TWO_CYCLE:
-        return result
-    more = _recall_async(network, cue, max_iter, [], rng)
-    status = CYCLE_THEN_FIXED if more.converged else MAX_ITER
-    return RecallResult(
-        state=more.state,
-        energies=np.concatenate([result.energies, more.energies]),
-        changes=np.concatenate([result.changes, more.changes]),
-        iterations=result.iterations + more.iterations,
-        converged=more.converged,
-        status=status,
-    )
+def _settle_cycles(
+    network: Network,
+    cues: NDArray[np.int8],
+    results: list[RecallResult],
+    max_iter: int,
+    rng: np.random.Generator,
+) -> list[RecallResult]:
+    """``results``, with those that ended in a 2-cycle run again asynchronously from their cue."""
+    cycled = [k for k, result in enumerate(results) if result.status == TWO_CYCLE]
+    if not cycled:
+        return results
+    if isinstance(network, DenseNetwork):
+        again = _recall_async_batch(network, cues[cycled], max_iter, rng, None)
+    else:
+        again = [_recall_async(network, cues[k], max_iter, [], rng) for k in cycled]
+    out = list(results)
+    for k, more in zip(cycled, again, strict=True):
+        first = results[k]
+        out[k] = RecallResult(
+            state=more.state,
+            energies=np.concatenate([first.energies, more.energies]),
+            changes=np.concatenate([first.changes, more.changes]),
+            iterations=first.iterations + more.iterations,
+            converged=more.converged,
+            status=CYCLE_THEN_FIXED if more.converged else MAX_ITER,
+        )
+    return out
+
+
+def _recall_async_batch(
+    network: DenseNetwork,
+    cues: NDArray[np.int8],
+    max_iter: int,
+    rng: np.random.Generator,
+    progress: Callable[[int], None] | None,
+) -> list[RecallResult]:
+    """Deterministic asynchronous recall of a batch of cues advanced in lockstep.
+
+    Every cue gets its own generator (spawned from ``rng``) and so its own
+    visiting orders; step ``t`` of a sweep updates the ``t``-th neuron of
+    every cue's order at once, so one Python step serves the whole batch and
+    each cue's run equals :func:`_recall_async` with its generator: exactly
+    the one-neuron-at-a-time loop in that order.  Cues leave the batch at
+    their fixed point.
+    """
+    n = network.n_neurons
+    results: list[RecallResult] = []
+    for begin in range(0, cues.shape[0], _SYNC_CHUNK):
+        chunk = cues[begin : begin + _SYNC_CHUNK]
+        generators = rng.spawn(chunk.shape[0])
+        states = chunk.copy()
+        energies: list[list[float]] = [[float(e)] for e in network.energy(states)]
+        changes: list[list[int]] = [[] for _ in range(chunk.shape[0])]
+        converged = np.zeros(chunk.shape[0], dtype=bool)
+        active = np.arange(chunk.shape[0])
+        for _ in range(max_iter):
+            orders = np.stack([generators[b].permutation(n) for b in active])
+            sub = states[active]
+            stepper = network._lockstep(sub)
+            rows = np.arange(active.size)
+            for t in range(n):
+                idx = orders[:, t]
+                current = sub[rows, idx]
+                new = decide(stepper.fields(idx, current), current)
+                moved = np.flatnonzero(new != current)
+                if moved.size:
+                    stepper.apply(moved, idx[moved], (new[moved] - current[moved]).astype(np.int8))
+                    sub[moved, idx[moved]] = new[moved]
+            changed = np.count_nonzero(sub != states[active], axis=1)
+            states[active] = sub
+            for b, e, c in zip(active, stepper.energies(sub), changed, strict=True):
+                energies[b].append(float(e))
+                changes[b].append(int(c))
+            done = changed == 0
+            converged[active[done]] = True
+            if progress is not None and done.any():
+                progress(int(done.sum()))
+            active = active[~done]
+            if active.size == 0:
+                break
+        if progress is not None and active.size:
+            progress(int(active.size))
+        results.extend(
+            RecallResult(
+                state=states[b].copy(),
+                energies=np.array(energies[b]),
+                changes=np.array(changes[b], dtype=np.int64),
+                iterations=len(changes[b]),
+                converged=bool(converged[b]),
+                status=FIXED_POINT if converged[b] else MAX_ITER,
+            )
+            for b in range(chunk.shape[0])
+        )
+    return results
 
 
 def _energies(network: Network, states: NDArray[np.int8], fields: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -419,13 +419,20 @@ class DenseNetwork(Network):
 
     def _batch_energy(self, states: NDArray[np.int8]) -> NDArray[np.float64]:
         s = states.astype(np.float64)
-        overlaps = s @ self._xt  # (B, P)
+        return self._energy_of_overlaps(s, s @ self._xt)
+
+    def _energy_of_overlaps(self, s: FloatArray, overlaps: FloatArray) -> NDArray[np.float64]:
+        """Energies of states ``s`` (B, N) whose overlaps ``X s`` (B, P) are known."""
         if self.kind == "polynomial":
             n = float(self.n_neurons)
             inter = -n * ((overlaps / n) ** self.degree).sum(axis=1)
         else:
             inter = -_logsumexp(self.beta * overlaps) / self.beta
         return np.asarray(inter + s @ self.threshold)
+
+    def _lockstep(self, states: NDArray[np.int8]) -> DenseLockstep:
+        """Single-neuron updater serving a batch of states at once (see :class:`DenseLockstep`)."""
+        return DenseLockstep(self, states)
 
     def _start(self, state: NDArray[np.int8]) -> FloatArray:
         return np.asarray(state.astype(np.float64) @ self._xt)
@@ -450,6 +457,112 @@ class DenseNetwork(Network):
 
     def _apply(self, cache: FloatArray, rows: tuple[FloatArray, ...], delta: NDArray[np.int8]) -> None:
         cache += delta.astype(np.float64) @ rows[0]
+
+
+class DenseLockstep:
+    """Exact one-neuron-at-a-time updates of a batch of states of a :class:`DenseNetwork`.
+
+    Each call decides or changes one neuron in every state of the batch (a
+    different neuron per state), so a Python step serves the whole batch.
+    The overlaps ``o = X s`` (B, P) are kept exact (integers in float64); the
+    field of neuron ``i`` depends on ``o`` only through per-pattern terms
+    ``g(o)`` and the pattern bits ``xi_i``:
+
+    * exponential: with ``w = exp(beta (o - max o))``, the weights ``S+`` and
+      ``S-`` of the patterns with ``xi_i = +1`` and ``-1`` give the field
+      ``(log(e^(b(1-s)) S+ + e^(-b(1-s)) S-) - log(e^(-b(1+s)) S+ + e^(b(1+s)) S-)) / 2b``;
+    * polynomial: ``(N/2) (xi_i . odd(o / N) - s_i sum even(o / N))`` (the
+      binomial expansion of :meth:`DenseNetwork._polynomial_fields`).
+
+    A field costs one O(P) dot product per state; a change of neuron ``i``
+    updates ``o`` by ``2 s_i xi_i`` and recomputes ``g`` of that state, O(P).
+
+    Parameters
+    ----------
+    network : DenseNetwork
+    states : ndarray of shape (B, N), int8
+        States before the first update (not modified; the caller keeps them).
+    """
+
+    def __init__(self, network: DenseNetwork, states: NDArray[np.int8]) -> None:
+        self.net = network
+        self.xt = network._xt
+        self.overlaps = np.asarray(states.astype(np.float64) @ self.xt)
+        self._sharp = network.kind == "exponential" and not network._closed_form()
+        if self._sharp:
+            # Large beta: S+ and S- as sums of positive terms (no cancellation).
+            self._pos = np.ascontiguousarray(self.xt > 0, dtype=np.float64)
+            self._neg = np.ascontiguousarray(self.xt < 0, dtype=np.float64)
+        self._unknown = bool((states == 0).any())
+        b, p = self.overlaps.shape
+        self.terms = np.empty((b, p))
+        self.total = np.empty(b)
+        self.half = np.empty((b, p)) if self._unknown and network.kind == "polynomial" else None
+        self._refresh(slice(None))
+
+    def _refresh(self, rows: Any) -> None:
+        """Recompute the per-pattern terms of the states ``rows`` from their overlaps."""
+        o = self.overlaps[rows]
+        if self.net.kind == "exponential":
+            z = self.net.beta * o
+            w = np.exp(z - z.max(axis=1, keepdims=True))
+            self.terms[rows] = w
+            self.total[rows] = w.sum(axis=1)
+            return
+        n = float(self.net.n_neurons)
+        degree = self.net.degree
+        u = o / n
+        odd = np.zeros_like(u)
+        even = np.zeros_like(u)
+        for k in range(1, degree + 1):
+            term = math.comb(degree, k) * (2.0 / n) ** k * u ** (degree - k)
+            if k % 2:
+                odd += term
+            else:
+                even += term
+        self.terms[rows] = odd
+        self.total[rows] = even.sum(axis=1)
+        if self.half is not None:
+            half = np.zeros_like(u)
+            for k in range(1, degree + 1, 2):
+                half += math.comb(degree, k) * (1.0 / n) ** k * u ** (degree - k)
+            self.half[rows] = half
+
+    def fields(self, idx: NDArray[np.intp], current: NDArray[np.int8]) -> NDArray[np.float64]:
+        """Field of neuron ``idx[b]`` in state ``b``, whose value is ``current[b]``."""
+        xi = self.xt[idx]
+        s = current.astype(np.float64)
+        if self.net.kind == "polynomial":
+            n = float(self.net.n_neurons)
+            h = 0.5 * n * (np.einsum("bp,bp->b", self.terms, xi) - s * self.total)
+            if self.half is not None:
+                unknown = np.flatnonzero(current == 0)
+                if unknown.size:
+                    h[unknown] = n * np.einsum("bp,bp->b", self.half[unknown], xi[unknown])
+        else:
+            beta = self.net.beta
+            if self._sharp:
+                plus = np.einsum("bp,bp->b", self.terms, self._pos[idx])
+                minus = np.einsum("bp,bp->b", self.terms, self._neg[idx])
+            else:
+                diff = np.einsum("bp,bp->b", self.terms, xi)  # S+ - S-
+                plus = np.maximum(0.5 * (self.total + diff), 0.0)
+                minus = np.maximum(0.5 * (self.total - diff), 0.0)
+            up = beta * (1.0 - s)
+            down = -beta * (1.0 + s)
+            num = np.log(np.exp(up) * plus + np.exp(-up) * minus)
+            den = np.log(np.exp(down) * plus + np.exp(-down) * minus)
+            h = (num - den) / (2 * beta)
+        return np.asarray(h - self.net.threshold[idx])
+
+    def apply(self, rows: NDArray[np.intp], idx: NDArray[np.intp], delta: NDArray[np.int8]) -> None:
+        """Neuron ``idx[k]`` of state ``rows[k]`` changed by ``delta[k]``."""
+        self.overlaps[rows] += delta[:, np.newaxis].astype(np.float64) * self.xt[idx]
+        self._refresh(rows)
+
+    def energies(self, states: NDArray[np.int8]) -> NDArray[np.float64]:
+        """Energies of ``states``, which must be the current states of the batch."""
+        return self.net._energy_of_overlaps(states.astype(np.float64), self.overlaps)
 
 
 def _logsumexp(z: FloatArray) -> NDArray[np.float64]:

@@ -219,3 +219,37 @@ def test_sync_energies_are_the_energies_of_the_states() -> None:
     cues = np.stack([flip(x[0], 0.35, 1), flip(x[1], 0.1, 2), x[2]])
     for result in recall(net, cues, update="sync"):
         assert_allclose(result.energies[-1], net.energy(result.state)[0], rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda x: exponential(x),
+        lambda x: exponential(x, beta=3.0, threshold=0.1),
+        lambda x: DenseNetwork(x, "polynomial", degree=3),
+        lambda x: DenseNetwork(x, "polynomial", degree=4, threshold=-0.05),
+    ],
+)
+def test_dense_async_batch_equals_one_cue_at_a_time(make) -> None:
+    # The batch runs every cue in lockstep; each must equal its own
+    # single-cue run (block sweeps, checked against the one-neuron loop above)
+    # with the generator the batch gave it.
+    x = random_patterns(30, 80)
+    x[:, :40] = x[0, :40]
+    net = make(x)
+    cues = np.stack([flip(x[k % 30], 0.3, k) for k in range(20)])
+    cues[3, :10] = 0
+    cues[5, 5:9] = 0
+    together = recall(net, cues, update="async", rng=4)
+    generators = np.random.default_rng(4).spawn(len(cues))
+    for cue, got, generator in zip(cues, together, generators, strict=True):
+        state = cue.copy()
+        sweeps = 0
+        while True:
+            sweeps += 1
+            if async_sweep(net, state, generator) == 0:
+                break
+        np.testing.assert_array_equal(got.state, state)
+        assert got.iterations == sweeps and got.status == FIXED_POINT
+        assert_allclose(got.energies[-1], net.energy(state)[0], rtol=1e-12, atol=1e-9)
+        assert np.all(np.diff(got.energies) <= 1e-9)
