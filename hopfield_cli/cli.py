@@ -849,6 +849,8 @@ def _recall_continuous(
                     "exact": bool(np.array_equal(written, memories[winner])),
                     "verdict": "stored" if np.array_equal(written, memories[winner]) else "mixture",
                     "scale": result.scale,
+                    # Known pixels set aside as flat damage (a cover in a noisy cue).
+                    "ignored": result.ignored,
                     "iterations": result.iterations,
                     "converged": result.converged,
                     "status": result.status,

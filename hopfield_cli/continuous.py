@@ -160,6 +160,9 @@ class ContinuousResult:
         Energy of the cue and after each accepted update; never rises.
     scale : float
         Noise scale ``s`` estimated from the cue, in intensity units.
+    ignored : int
+        Known pixels of the cue set aside as flat damage (see
+        :meth:`ContinuousNetwork.flat_damage`).
     iterations : int
         Updates run, including a last one that changed nothing.
     converged : bool
@@ -172,6 +175,7 @@ class ContinuousResult:
     weights: NDArray[np.float64]
     energies: NDArray[np.float64]
     scale: float
+    ignored: int
     iterations: int
     converged: bool
     status: str
@@ -408,7 +412,8 @@ class ContinuousNetwork:
         state, mask = self._as_state(cue, known)
         s = self._scale(state, mask)
         flat = self._flat(state, mask, s)
-        if flat is not None:
+        ignored = 0 if flat is None else int(flat.sum())
+        if flat is not None and ignored:
             mask = mask & ~flat
             s = self._scale(state, mask)
         d = self._distances(state, mask, s)
@@ -437,6 +442,7 @@ class ContinuousNetwork:
             weights=weights,
             energies=np.asarray(energies),
             scale=s,
+            ignored=ignored,
             iterations=iterations,
             converged=status == "fixed point",
             status=status,

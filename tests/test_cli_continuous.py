@@ -185,6 +185,8 @@ def test_recall_noise_then_a_block(photo_models: dict[str, Path], tmp_path: Path
     records = json_lines(result.stdout)
     assert len(records) == len(PHOTO_NAMES)
     assert all(r["correct"] and r["mse"] == 0.0 for r in records)
+    block = round(64 * np.sqrt(0.5)) ** 2
+    assert all(block <= r["ignored"] <= block * 1.3 for r in records)
 
 
 def test_recall_plain_similarity_fails_black_half(photo_models: dict[str, Path], tmp_path: Path) -> None:
