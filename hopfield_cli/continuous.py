@@ -13,8 +13,9 @@ That similarity fails real damage: a black block over half a photo adds
 are dark there over the right one.  The ``robust`` similarity keeps the
 update and the energy but swaps in Tukey's biweight for ``rho`` -- bounded,
 so a pixel that disagrees wildly costs a constant whichever memory it is
-compared with -- with its scale ``s`` taken by least median of squares (the
-smallest, over memories, of the median squared residual; 50 % breakdown).
+compared with -- with its scale ``s`` taken by least quantile of squares
+(the smallest, over memories, 40 % quantile of the residuals; breakdown
+60 %).
 This is the classic MM-estimate: a high-breakdown scale, then an efficient
 M-score (about 99 % of the Gaussian efficiency with ``c = 6``), so Gaussian
 noise is scored almost as by the squared distance and an occluder that
@@ -196,16 +197,19 @@ class ContinuousNetwork:
     beta : float, optional
         Inverse temperature of the softmax (:data:`DEFAULT_BETA`).
     similarity : {"robust", "euclidean"}
-        ``robust``: Tukey biweight of the residuals with a least-median scale;
-        ``euclidean``: squared distance with the maximum-likelihood scale
-        (the plain Ramsauer et al. network).
+        ``robust``: Tukey biweight of the residuals with a least-quantile
+        scale; ``euclidean``: squared distance with the maximum-likelihood
+        scale (the plain Ramsauer et al. network).
+    shape : tuple of int, optional
+        Image (height, width).  Lets the robust similarity set aside flat
+        patches of noisy cues (:meth:`flat_damage`).
 
     Examples
     --------
-    >>> net = ContinuousNetwork([[0, 0, 255, 255], [255, 0, 255, 0]])
-    >>> cue = np.array([0.0, 0.1, 0.9, 0.2]), np.array([True, True, True, False])
+    >>> net = ContinuousNetwork([[0, 0, 255, 255, 0, 255], [255, 255, 0, 0, 255, 0]])
+    >>> cue = np.array([0.0, 0.1, 0.9, 1.0, 0.1, 0.5]), np.array([1, 1, 1, 1, 1, 0], dtype=bool)
     >>> np.round(net.recall(*cue).state[:, 0] * 255).astype(int).tolist()
-    [0, 0, 255, 255]
+    [0, 0, 255, 255, 0, 255]
     """
 
     def __init__(
@@ -264,9 +268,11 @@ class ContinuousNetwork:
     def scale(self, state: Any, known: Any = None) -> float:
         """Noise scale ``s`` of a cue against the memories, in intensity units.
 
-        ``robust``: ``1.4826 * min_mu median_i |r_mu,i|`` (least median of
-        squares); ``euclidean``: ``min_mu rms_i |r_mu,i|`` (maximum
-        likelihood); both at least :data:`MIN_SCALE`.
+        ``robust``: the smallest, over memories, :data:`SCALE_QUANTILE`
+        quantile of the pixel residual magnitudes, divided by that quantile
+        of ``|N(0, 1)|`` (least quantile of squares); ``euclidean``:
+        ``min_mu rms_i |r_mu,i|`` (maximum likelihood); both at least
+        :data:`MIN_SCALE`.
         """
         arr, mask = self._as_state(state, known)
         return self._scale(arr, mask)
