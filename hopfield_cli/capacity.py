@@ -195,7 +195,7 @@ def theory(rule: str, neurons: int, *, noise: float = DEFAULT_NOISE, **params: A
         return {"N": float(n)}
     if rule == "polynomial":
         degree = params.get("degree")
-        degree = rules.DEFAULT_DEGREE if degree is None else int(degree)
+        degree = rules._check_degree(rules.DEFAULT_DEGREE if degree is None else degree)
         double_factorial = math.prod(range(2 * degree - 3, 0, -2))
         return {"N^(n-1)/(2 (2n-3)!! ln N)": n ** (degree - 1) / (2 * double_factorial * log_n)}
     x = abs(1.0 - 2.0 * check_fraction("noise", noise))

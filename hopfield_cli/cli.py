@@ -204,6 +204,17 @@ def _seed_option(value: int | None) -> int | None:
     return value
 
 
+# Upper bounds of counts: what a run can finish, and what fits a C integer (no OverflowError).
+# MAX_DEGREE is rules.MAX_DEGREE (a test checks): importing rules here would load NumPy for --help.
+MAX_DEGREE = 30
+_MAX_ITER = 1_000_000
+_MAX_TRIALS = 10_000
+_MAX_CUES = 100_000
+_MAX_LOAD_VALUES = 2**27  # P x N of one capacity load: persistence.MAX_MODEL_VALUES
+_MAX_JOBS = max(2, os.cpu_count() or 1)
+MaxIterOption = Annotated[
+    int, typer.Option(min=1, max=_MAX_ITER, help="Most steps (sync) or sweeps (async) per cue.")
+]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No tables or progress bars on stderr.")]
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print machine-readable JSON (one object per line) on stdout.")
@@ -274,8 +285,15 @@ def _progress(description: str, total: int, quiet: bool) -> Iterator[Callable[[i
 
 
 def _read_inputs(
-    inputs: Sequence[Path], *, max_pixels: int, limit: int | None, quiet: bool, what: str
+    inputs: Sequence[Path],
+    *,
+    max_pixels: int,
+    limit: int | None,
+    quiet: bool,
+    what: str,
+    shape: tuple[int, int] | None = None,
 ) -> "list[GrayImage]":
+    """Read the inputs, each resampled to ``shape`` as soon as it is read."""
     from hopfield_cli.images import find_inputs, read_sources
 
     sources, skipped = find_inputs(inputs)
@@ -283,7 +301,7 @@ def _read_inputs(
         names = ", ".join(p.name for p in skipped[:5]) + (" ..." if len(skipped) > 5 else "")
         typer.echo(f"Note: skipped {len(skipped)} file(s) that are not images: {names}", err=True)
     with _progress(f"Reading {what}", len(sources), quiet) as advance:
-        images = read_sources(sources, max_pixels=max_pixels, limit=limit, progress=advance)
+        images = read_sources(sources, max_pixels=max_pixels, limit=limit, progress=advance, shape=shape)
     duplicates = _repeated(image.name for image in images)
     if duplicates:
         raise HopfieldError(
@@ -351,7 +369,9 @@ def train(
         bool, typer.Option("--centered", help="Hebbian: centre patterns by their mean activity.")
     ] = False,
     threshold: Annotated[float, typer.Option(help="Extra threshold added to every neuron.")] = 0.0,
-    degree: Annotated[int, typer.Option(min=2, max=30, help="Polynomial rule: degree n of F(x) = x^n.")] = 3,
+    degree: Annotated[
+        int, typer.Option(min=2, max=MAX_DEGREE, help="Polynomial rule: degree n of F(x) = x^n.")
+    ] = 3,
     beta: BetaOption = None,
     color: ColorOption = False,
     append: Annotated[
@@ -397,11 +417,11 @@ def train(
         rule, binarize = Rule.continuous, NO_BINARIZE
     elif color:
         raise typer.BadParameter("colour is kept only with --rule continuous", param_hint="--color")
-    images = _read_inputs(inputs, max_pixels=max_pixels, limit=limit, quiet=quiet, what="images")
+    shape = base.shape if base is not None else parse_size(size or DEFAULT_SIZE)
+    images = _read_inputs(inputs, max_pixels=max_pixels, limit=limit, quiet=quiet, what="images", shape=shape)
 
     import numpy as np
 
-    shape = base.shape if base is not None else parse_size(size or DEFAULT_SIZE)
     method = base.binarize if base is not None else (binarize or DEFAULT_BINARIZE)
     channels = base.channels if base is not None else (3 if color else 1)
     if method == NO_BINARIZE:
@@ -661,10 +681,10 @@ def corrupt(
     from hopfield_cli.corruption import corrupt_values
     from hopfield_cli.images import pattern_to_image, save_png, to_pattern, to_values, values_to_image
 
-    images = _read_inputs(inputs, max_pixels=max_pixels, limit=limit, quiet=quiet, what="images")
+    shape = parse_size(size)
+    images = _read_inputs(inputs, max_pixels=max_pixels, limit=limit, quiet=quiet, what="images", shape=shape)
     targets = _output_paths(output, [image.name for image in images])
     _refuse_overwriting_inputs(targets, inputs)
-    shape = parse_size(size)
     rng = as_rng(seed)
     for image, target in zip(images, targets, strict=True):
         record: dict[str, Any] = {
@@ -723,12 +743,12 @@ def recall(
         Update,
         typer.Option(help="sync: all neurons at once; async: one at a time; stochastic: annealed Glauber."),
     ] = Update.sync,
-    max_iter: Annotated[int, typer.Option(min=1, help="Most steps (sync) or sweeps (async) per cue.")] = 100,
+    max_iter: MaxIterOption = 100,
     temperature: Annotated[
         float, typer.Option(callback=_nonnegative_option, help="Start temperature of --update stochastic.")
     ] = 0.5,
     anneal: Annotated[
-        int, typer.Option(min=1, help="Sweeps over which --update stochastic cools to zero.")
+        int, typer.Option(min=1, max=_MAX_ITER, help="Sweeps over which --update stochastic cools to zero.")
     ] = 10,
     seed: SeedOption = None,
     similarity: Annotated[
@@ -754,7 +774,9 @@ def recall(
     from hopfield_cli.persistence import load_model
 
     model = load_model(model_path)
-    images = _read_inputs(inputs, max_pixels=max_pixels, limit=limit, quiet=quiet, what="cues")
+    images = _read_inputs(
+        inputs, max_pixels=max_pixels, limit=limit, quiet=quiet, what="cues", shape=model.shape
+    )
     targets = _output_paths(output, [image.name for image in images])
     _refuse_overwriting_inputs(targets, [model_path, *inputs])
     if montage is not None:
@@ -982,7 +1004,9 @@ def capacity(
     noise: Annotated[
         float, typer.Option(callback=_fraction_option, help="Fraction of bits flipped in every cue.")
     ] = 0.1,
-    trials: Annotated[int, typer.Option(min=1, help="Independent repetitions per load.")] = 3,
+    trials: Annotated[
+        int, typer.Option(min=1, max=_MAX_TRIALS, help="Independent repetitions per load.")
+    ] = 3,
     loads: Annotated[
         str | None,
         typer.Option(help="Comma-separated numbers of stored patterns P (default: a grid per rule)."),
@@ -995,14 +1019,21 @@ def capacity(
             "such as 0.95."
         ),
     ] = "exact",
-    cues: Annotated[int, typer.Option(min=1, help="Most stored patterns cued per load and trial.")] = 100,
-    max_iter: Annotated[int, typer.Option(min=1, help="Most steps (sync) or sweeps (async) per cue.")] = 100,
-    degree: Annotated[int, typer.Option(min=2, help="Degree of the polynomial rule.")] = 3,
+    cues: Annotated[
+        int, typer.Option(min=1, max=_MAX_CUES, help="Most stored patterns cued per load and trial.")
+    ] = 100,
+    max_iter: MaxIterOption = 100,
+    degree: Annotated[int, typer.Option(min=2, max=MAX_DEGREE, help="Degree of the polynomial rule.")] = 3,
     beta: Annotated[
         float | None, typer.Option(help="Inverse temperature of the exponential rule (default: from N).")
     ] = None,
     seed: SeedOption = None,
-    jobs: Annotated[int, typer.Option(min=1, help="Worker processes for independent trials.")] = 1,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            min=1, max=_MAX_JOBS, help=f"Worker processes for independent trials (at most {_MAX_JOBS} here)."
+        ),
+    ] = 1,
     scheduler: Annotated[
         str | None,
         typer.Option(
@@ -1035,6 +1066,11 @@ def capacity(
         raise typer.BadParameter("give exactly one of --neurons N or --images DIR", param_hint="--neurons")
     parsed_criterion = _criterion_option(criterion)
     parsed_loads = _loads_option(loads)
+    if parsed_loads and neurons is not None and parsed_loads[-1] * neurons > _MAX_LOAD_VALUES:
+        raise typer.BadParameter(
+            f"P x N must be at most {_MAX_LOAD_VALUES}; got {parsed_loads[-1]} x {neurons}",
+            param_hint="--loads",
+        )
     if beta is not None and not (math.isfinite(beta) and beta > 0):
         raise typer.BadParameter(f"must be a finite number > 0, got {beta}", param_hint="--beta")
     if plot is not None:
@@ -1050,7 +1086,9 @@ def capacity(
         from hopfield_cli.images import to_pattern
 
         shape = parse_size(size)
-        gray = _read_inputs([images], max_pixels=max_pixels, limit=None, quiet=quiet, what="images")
+        gray = _read_inputs(
+            [images], max_pixels=max_pixels, limit=None, quiet=quiet, what="images", shape=shape
+        )
         patterns = np.stack([to_pattern(image, shape, binarize, use_known=False) for image in gray])
     chosen = [r.value for r in rules] if rules else ["hebbian"]
     results = []

@@ -12,6 +12,7 @@ import math
 import os
 import re
 import stat
+import struct
 import warnings
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -239,21 +240,75 @@ def read_sources(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     limit: int | None = None,
     progress: Callable[[int], None] | None = None,
+    shape: tuple[int, int] | None = None,
 ) -> list[GrayImage]:
     """Read the images of ``sources`` in order, stopping after ``limit`` images.
 
-    ``progress``, if given, is called with 1 after each source.  See
+    ``progress``, if given, is called with 1 after each source.  With
+    ``shape``, each image is resampled to it (see :func:`fit`) as soon as it
+    is read, so that memory holds one full-size image at a time.  See
     :func:`read_source` for the errors.
     """
     images: list[GrayImage] = []
     for source in sources:
         remaining = None if limit is None else limit - len(images)
-        images.extend(read_source(source, max_pixels=max_pixels, limit=remaining))
+        read = read_source(source, max_pixels=max_pixels, limit=remaining)
+        images.extend(read if shape is None else [fit(image, shape) for image in read])
+        del read
         if progress is not None:
             progress(1)
         if limit is not None and len(images) >= limit:
             break
     return images
+
+
+def fit(image: GrayImage, shape: tuple[int, int]) -> GrayImage:
+    """``image`` resampled to ``shape`` (height, width), as :func:`to_pattern` and :func:`to_values` do.
+
+    Both skip resampling for an image of the target size, so fitting first
+    gives the same patterns, bit for bit, from a fraction of the memory.
+    """
+    if image.pixels.shape == tuple(shape):
+        return image
+    known = None if image.known is None else _resize(image.known.astype(np.float32) * 255.0, shape) >= 127.5
+    color = None
+    if image.color is not None:
+        color = np.stack(
+            [_resize(np.ascontiguousarray(image.color[..., k]), shape) for k in range(3)], axis=-1
+        )
+    return GrayImage(image.name, _resize(image.pixels, shape), known, color=color)
+
+
+def _ico_frame_sizes(path: Path) -> list[tuple[int, int]]:
+    """Sizes of the sub-images of an ICO file, from their own headers.
+
+    Pillow decodes an icon's largest frame while opening it, trusting the
+    directory's 256x256; the PNG inside may say 50,000 x 50,000.
+    """
+    sizes: list[tuple[int, int]] = []
+    with open(path, "rb") as handle:
+        head = handle.read(6)
+        if len(head) < 6 or head[:4] != b"\0\0\1\0":
+            return sizes
+        directory = handle.read(16 * struct.unpack("<H", head[4:6])[0])
+        for k in range(len(directory) // 16):
+            offset = struct.unpack("<I", directory[16 * k + 12 : 16 * k + 16])[0]
+            handle.seek(offset)
+            frame = handle.read(24)
+            if frame[:8] == b"\x89PNG\r\n\x1a\n" and len(frame) == 24:
+                sizes.append(struct.unpack(">II", frame[16:24]))
+            elif len(frame) >= 12:
+                width, height = struct.unpack("<ii", frame[4:12])  # a DIB: its height counts the mask too
+                sizes.append((abs(width), abs(height) // 2))
+    return sizes
+
+
+def _check_pixels(path: Path, width: int, height: int, max_pixels: int) -> None:
+    if width * height > max_pixels:
+        raise ImageReadError(
+            f"{path}: image is {width}x{height} = {width * height} pixels, over the limit of "
+            f"{max_pixels} (raise it with --max-pixels)"
+        )
 
 
 def _read_image(path: Path, max_pixels: int) -> GrayImage:
@@ -267,13 +322,10 @@ def _read_image(path: Path, max_pixels: int) -> GrayImage:
         saved_limit = Image.MAX_IMAGE_PIXELS
         Image.MAX_IMAGE_PIXELS = None
         try:
+            for width, height in _ico_frame_sizes(path):
+                _check_pixels(path, width, height, max_pixels)
             with Image.open(path, formats=PILLOW_FORMATS) as im:
-                width, height = im.size
-                if width * height > max_pixels:
-                    raise ImageReadError(
-                        f"{path}: image is {width}x{height} = {width * height} pixels, over the limit of "
-                        f"{max_pixels} (raise it with --max-pixels)"
-                    )
+                _check_pixels(path, *im.size, max_pixels)
                 im.load()
                 return _gray_image(path, im)
         except UnidentifiedImageError as exc:
@@ -637,7 +689,9 @@ def _resize(pixels: NDArray[np.float32], shape: tuple[int, int]) -> NDArray[np.f
     from PIL import Image
 
     height, width = shape
-    resized = Image.fromarray(pixels.astype(np.float32)).resize((width, height), Image.Resampling.LANCZOS)
+    resized = Image.fromarray(np.asarray(pixels, dtype=np.float32)).resize(
+        (width, height), Image.Resampling.LANCZOS
+    )
     return np.asarray(resized, dtype=np.float32).clip(0, 255)
 
 

@@ -15,7 +15,7 @@ from hopfield_cli.continuous import DEFAULT_SIMILARITY, ContinuousNetwork, as_me
 from hopfield_cli.errors import InvalidParameterError
 from hopfield_cli.network import Network
 from hopfield_cli.options import DEFAULT_BINARIZE, NO_BINARIZE, parse_binarize
-from hopfield_cli.rules import DEFAULT_RULE, RULES, build_network
+from hopfield_cli.rules import DEFAULT_RULE, RULES, _check_degree, build_network
 
 DEFAULT_DEGREE = 3
 #: The continuous modern Hopfield network (grey and colour memories).
@@ -90,6 +90,7 @@ class Model:
         object.__setattr__(self, "patterns", patterns)
         object.__setattr__(self, "names", tuple(str(n) for n in self.names))
         object.__setattr__(self, "shape", (int(self.shape[0]), int(self.shape[1])))
+        object.__setattr__(self, "degree", _check_degree(self.degree))  # a file may say 10**18
         if len(self.names) != patterns.shape[0]:
             raise InvalidParameterError(f"got {len(self.names)} names for {patterns.shape[0]} patterns")
         if self.shape[0] * self.shape[1] * self.channels != patterns.shape[1]:

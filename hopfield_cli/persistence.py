@@ -39,6 +39,11 @@ _SCHEMA: dict[str, tuple[str, int]] = {
 }
 # Keys that files written before they existed lack (their defaults apply).
 _OPTIONAL = {"channels"}
+# Sizes a header may declare.  A few kilobytes of deflated zeros can declare
+# gigabytes, so these are checked before any data is decompressed.
+MAX_MODEL_VALUES = 2**27  # stored values P x N (x C): 2.8 times all 60,000 MNIST digits
+_MAX_TEXT = 1024  # characters of a name, rule or binarization
+_SMALL_KEYS = {"format_version", "shape", "channels"}
 
 
 def save_model(model: Model, path: str | os.PathLike[str]) -> None:
@@ -87,6 +92,40 @@ def _write_npz(handle: Any, arrays: dict[str, NDArray[Any]]) -> None:
             archive.writestr(info, member.getvalue(), compresslevel=_ZIP_LEVEL)
 
 
+def _declared_neurons(small: dict[str, NDArray[Any]]) -> list[int]:
+    """N = H x W x C from the shape and channels keys, if they are sane (else they fail later)."""
+    shape, channels = small.get("shape"), small.get("channels", np.asarray(1))
+    if shape is None or shape.shape != (2,) or np.any(shape < 1) or int(channels) not in (1, 3):
+        return []
+    return [int(shape[0]) * int(shape[1]) * int(channels)]
+
+
+def _check_sizes(file: Path, headers: dict[str, ArrayHeader], neurons: list[int]) -> None:
+    """Refuse sizes a header declares beyond the model's own shape or the limits."""
+    for header in headers.values():
+        if header.dtype.kind == "U" and header.dtype.itemsize > 4 * _MAX_TEXT:
+            raise ModelFileError(
+                f"{file}: key {header.name!r} holds strings of {header.dtype.itemsize // 4} characters, "
+                f"over the limit of {_MAX_TEXT}"
+            )
+    if "shape" in headers and headers["shape"].shape != (2,):
+        raise ModelFileError(
+            f"{file}: shape must hold two positive integers, got {headers['shape'].shape[0]}"
+        )
+    if "patterns" not in headers:
+        return
+    rows, columns = headers["patterns"].shape
+    if rows * columns > MAX_MODEL_VALUES:
+        raise ModelFileError(
+            f"{file}: patterns declare {rows} x {columns} = {rows * columns} values, over the limit "
+            f"of {MAX_MODEL_VALUES}"
+        )
+    if neurons and columns != neurons[0]:
+        raise ModelFileError(f"{file}: image shape does not match patterns of {columns} neurons")
+    if "names" in headers and headers["names"].shape[0] != rows:
+        raise ModelFileError(f"{file}: got {headers['names'].shape[0]} names for {rows} patterns")
+
+
 def load_model(path: str | os.PathLike[str]) -> Model:
     """Read and validate a model file.
 
@@ -110,6 +149,8 @@ def load_model(path: str | os.PathLike[str]) -> Model:
         # A FIFO or device would block or never end.
         raise ModelFileError(f"{file}: not a regular file")
 
+    neurons: list[int] = []  # N declared by the shape (and channels), once read
+
     def check(is_archive: bool, headers: Sequence[ArrayHeader], *, all_keys: bool = True) -> None:
         # Keys, dtypes and dimensions are vetted on the headers, before any data is read.
         if not is_archive:
@@ -131,16 +172,19 @@ def load_model(path: str | os.PathLike[str]) -> Model:
                 raise ModelFileError(
                     f"{file}: key {header.name!r} has {len(header.shape)} dimensions, expected {ndim}"
                 )
+        _check_sizes(file, {header.name: header for header in headers}, neurons)
 
     try:
         # The version first: a newer format may have other keys, and deserves its own message.
-        _, head = load_arrays(file, functools.partial(check, all_keys=False), only={"format_version"})
-        version = int(head[0][1]) if head else None
+        _, head = load_arrays(file, functools.partial(check, all_keys=False), only=_SMALL_KEYS)
+        small = dict(head)
+        version = int(small["format_version"]) if "format_version" in small else None
         if version is not None and version > FORMAT_VERSION:
             raise ModelFileError(
                 f"{file}: format version {version} is newer than this hopfield-cli supports "
                 f"({FORMAT_VERSION}); upgrade hopfield-cli"
             )
+        neurons.extend(_declared_neurons(small))
         _, arrays = load_arrays(file, check)
     except ArrayFileError as exc:
         raise ModelFileError(f"{file}: not a valid model file: {exc}") from exc

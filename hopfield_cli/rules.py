@@ -286,9 +286,13 @@ def _cholesky_basis(xf: NDArray[np.float64]) -> NDArray[np.float64] | None:
     return np.ascontiguousarray(basis[:good]) if good else None
 
 
+# x**30 of overlaps up to N = 65,536 stays inside float64; higher degrees only overflow.
+MAX_DEGREE = 30
+
+
 def _check_degree(degree: Any) -> int:
-    if isinstance(degree, bool) or not isinstance(degree, int | np.integer) or degree < 2:
-        raise InvalidParameterError(f"degree must be an integer >= 2, got {degree!r}")
+    if isinstance(degree, bool) or not isinstance(degree, int | np.integer) or not 2 <= degree <= MAX_DEGREE:
+        raise InvalidParameterError(f"degree must be an integer from 2 to {MAX_DEGREE}, got {degree!r}")
     return int(degree)
 
 

@@ -189,7 +189,7 @@ def test_pseudoinverse_cannot_store_n_patterns() -> None:
         ({"loads": []}, "loads must be a non-empty list of integers"),
         ({"loads": [0, 3]}, "loads must be at least 1, got 0"),
         ({"loads": [1.5]}, "loads must be a non-empty list of integers"),
-        ({"rule": "polynomial", "degree": 1}, "degree must be an integer >= 2, got 1"),
+        ({"rule": "polynomial", "degree": 1}, "degree must be an integer from 2 to 30, got 1"),
         ({"rule": "exponential", "beta": -2.0}, "beta must be a finite number > 0, got -2.0"),
     ],
 )

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from _file_bytes import idx_bytes, npy_bytes, npz_bytes
+from _file_bytes import ico_holding, idx_bytes, npy_bytes, npz_bytes, npz_declaring
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -177,6 +177,12 @@ def _duplicate_names(env: Env) -> list[str]:
     return env.train(env.images, other, extra=("-q",))
 
 
+def _bomb_model(env: Env, **huge: tuple[tuple[int, ...], str]) -> Path:
+    """The valid model with members whose headers declare ``huge`` sizes (and hold no data)."""
+    arrays = {key: value for key, value in env.arrays.items() if key not in huge}
+    return env.file("bomb.npz", npz_declaring(arrays, huge))
+
+
 def _truncated(data: bytes) -> bytes:
     return data[: len(data) // 2]
 
@@ -246,6 +252,13 @@ INPUT_CASES = [
             ("tex.ico", BLP),
         )
     ],
+    case(
+        lambda e: e.train(e.file("bomb.ico", ico_holding(png_header_only(50_000, 50_000)))),
+        1,
+        "bomb.ico",
+        "50000x50000 = 2500000000 pixels, over the limit",
+        id="ico-frame-bomb",
+    ),
     pytest.param(
         lambda e: e.train(fifo(e, "pipe.png")),
         1,
@@ -441,6 +454,41 @@ INPUT_CASES = [
 
 
 MODEL_CASES = [
+    case(
+        lambda e: e.recall(_bomb_model(e, patterns=((31_250_000, 64), "|i1"))),
+        1,
+        "bomb.npz",
+        "31250000 x 64 = 2000000000 values, over the limit",
+        id="model-declares-2e9-pattern-bytes",
+    ),
+    case(
+        lambda e: ["inspect", str(_bomb_model(e, patterns=((3, 10**7), "|i1")))],
+        1,
+        "bomb.npz",
+        "image shape does not match patterns of 10000000 neurons",
+        id="model-declares-more-neurons-than-its-shape",
+    ),
+    case(
+        lambda e: e.recall(_bomb_model(e, names=((3,), "<U100000000"))),
+        1,
+        "bomb.npz",
+        "'names' holds strings of 100000000 characters, over the limit of 1024",
+        id="model-declares-huge-names",
+    ),
+    case(
+        lambda e: e.recall(_bomb_model(e, names=((10**8,), "<U4"))),
+        1,
+        "bomb.npz",
+        "got 100000000 names for 3 patterns",
+        id="model-declares-a-billion-names",
+    ),
+    case(
+        lambda e: ["inspect", str(e.bad_model(degree=np.asarray(10**18)))],
+        1,
+        "bad.npz",
+        "degree must be an integer from 2 to 30",
+        id="model-degree-1e18",
+    ),
     *[
         pytest.param(build, 1, ("pipe.npz", "not a regular file"), id=f"fifo-model-{cmd}", marks=POSIX)
         for cmd, build in (
@@ -670,7 +718,12 @@ OUTPUT_CASES = [
 
 def _option(command: str, *args: str) -> Build:
     def build(env: Env) -> list[str]:
-        base = {"train": env.train(env.images), "corrupt": env.corrupt(env.images), "recall": env.recall()}
+        base = {
+            "train": env.train(env.images),
+            "corrupt": env.corrupt(env.images),
+            "recall": env.recall(),
+            "capacity": ["capacity", "--neurons", "16", "-q"],
+        }
         return [*base[command], *args]
 
     return build
@@ -714,6 +767,21 @@ OPTION_CASES = [
         _option("recall", "--update", "fast"), 2, "--update", "sync", "async", "stochastic", id="update-name"
     ),
     case(_option("train", "--frobnicate"), 2, "--frobnicate", id="unknown-option"),
+    # Upper bounds, stated in the message: no hang, no OOM, no OverflowError.
+    *[
+        case(_option(command, option, value), 2, option, bound, id=f"{command}{option}-{value}")
+        for command, option, value, bound in (
+            ("recall", "--max-iter", "100000000000000000000", "1<=x<=1000000"),
+            ("recall", "--anneal", "100000000000000000000", "1<=x<=1000000"),
+            ("train", "--degree", "31", "2<=x<=30"),
+            ("capacity", "--degree", "1000000000000000000", "2<=x<=30"),
+            ("capacity", "--trials", "100000000000000000000", "1<=x<=10000"),
+            ("capacity", "--cues", "100000000000000000000", "1<=x<=100000"),
+            ("capacity", "--max-iter", "100000000000000000000", "1<=x<=1000000"),
+            ("capacity", "--jobs", "100000", "1<=x<="),
+            ("capacity", "--loads", "100000000000000000000", "P x N must be at most 134217728"),
+        )
+    ],
     case(lambda e: ["train", str(e.images)], 2, "--output", id="train-without-output"),
     case(
         lambda e: ["train", str(e.images), "-o", str(e.images / "a.png")],

@@ -83,3 +83,39 @@ def test_postscript_never_starts_ghostscript(tmp_path: Path) -> None:
     assert result.stderr.startswith("Error: ") and len(result.stderr.splitlines()) == 1, result.stderr
     assert "holiday.jpg" in result.stderr and "supported format" in result.stderr
     assert not (tmp_path / "m.npz").exists()
+
+
+def test_cli_bounds_match_the_library() -> None:
+    from hopfield_cli import cli, persistence, rules
+
+    assert cli.MAX_DEGREE == rules.MAX_DEGREE
+    assert cli._MAX_LOAD_VALUES == persistence.MAX_MODEL_VALUES
+
+
+def test_each_image_is_downscaled_as_it_is_read(tmp_path: Path) -> None:
+    """Eight large pictures: memory holds about one at full size, and the patterns do not change."""
+    import tracemalloc
+
+    from PIL import Image
+
+    from hopfield_cli.images import find_inputs, read_sources, to_pattern
+
+    side, count, shape = 1200, 8, (32, 32)
+    for k in range(count):
+        gradient = (np.add.outer(np.arange(side), np.arange(side) * (k + 1)) % 256).astype(np.uint8)
+        Image.fromarray(gradient).save(tmp_path / f"big{k}.png")
+    sources, _ = find_inputs([tmp_path])
+    full_size = side * side * 4  # one image as float32
+
+    tracemalloc.start()
+    try:
+        fitted = read_sources(sources, shape=shape)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert all(image.pixels.shape == shape for image in fitted)
+    assert peak < 3 * full_size, peak / full_size
+    unfitted = read_sources(sources)
+    for small, large in zip(fitted, unfitted, strict=True):
+        np.testing.assert_array_equal(to_pattern(small, shape), to_pattern(large, shape))
