@@ -31,12 +31,13 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, as_completed
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from hopfield_cli import rules
+from hopfield_cli import rules, specs
 from hopfield_cli._validate import (
     as_patterns,
     as_rng,
@@ -47,15 +48,14 @@ from hopfield_cli._validate import (
 from hopfield_cli.corruption import flip
 from hopfield_cli.dynamics import DEFAULT_MAX_ITER, FIXED_POINT, UPDATES, recall
 from hopfield_cli.errors import InvalidParameterError
+from hopfield_cli.options import DEFAULT_NOISE as DEFAULT_NOISE
 
 CRITERIA = ("exact", "all")
 #: Share of cued patterns that must come back exactly under ``criterion="exact"``.
 EXACT_SHARE = 0.9
 #: Cues per load and trial.
 DEFAULT_CUES = 100
-DEFAULT_NOISE = 0.1
 DEFAULT_TRIALS = 3
-_GRID_POINTS = 12
 _BLAS_THREAD_VARIABLES = (
     "OPENBLAS_NUM_THREADS",
     "OMP_NUM_THREADS",
@@ -183,25 +183,7 @@ def theory(rule: str, neurons: int, *, noise: float = DEFAULT_NOISE, **params: A
         ``noise``, stated for ``beta = 1``; larger than any grid one can run).
     """
     check_choice("rule", rule, rules.RULES)
-    n = check_positive_int("neurons", neurons)
-    if n < 2:
-        raise InvalidParameterError(f"neurons must be at least 2, got {n}")
-    log_n = math.log(n)
-    if rule == "hebbian":
-        return {"0.138N": 0.138 * n, "N/(2 ln N)": n / (2 * log_n), "N/(4 ln N)": n / (4 * log_n)}
-    if rule == "storkey":
-        return {"N/sqrt(2 ln N)": n / math.sqrt(2 * log_n)}
-    if rule == "pseudoinverse":
-        return {"N": float(n)}
-    if rule == "polynomial":
-        degree = params.get("degree")
-        degree = rules._check_degree(rules.DEFAULT_DEGREE if degree is None else degree)
-        double_factorial = math.prod(range(2 * degree - 3, 0, -2))
-        return {"N^(n-1)/(2 (2n-3)!! ln N)": n ** (degree - 1) / (2 * double_factorial * log_n)}
-    x = abs(1.0 - 2.0 * check_fraction("noise", noise))
-    info = 0.5 * ((1 + x) * math.log1p(x) + (1 - x) * math.log1p(-x)) if x < 1 else math.log(2.0)
-    exponent = n * info / 2
-    return {"exp(N I(1-2 noise)/2)": math.exp(exponent) if exponent < 700 else math.inf}
+    return specs.spec_for(rule, **params).theory(specs.check_neurons(neurons), noise)
 
 
 def default_loads(rule: str, neurons: int, *, available: int | None = None, **params: Any) -> list[int]:
@@ -226,21 +208,9 @@ def default_loads(rule: str, neurons: int, *, available: int | None = None, **pa
         8 N)`` for the dense rules, whose theory lines soon exceed any grid
         that runs in reasonable time.
     """
-    theory_lines = theory(rule, neurons, **params)
-    n = neurons
-    if rule == "hebbian":
-        grid = np.linspace(0.25 * n / _GRID_POINTS, 0.25 * n, _GRID_POINTS)
-    elif rule == "storkey":
-        top = min(0.75 * n, 2 * theory_lines["N/sqrt(2 ln N)"])
-        grid = np.linspace(top / _GRID_POINTS, top, _GRID_POINTS)
-    elif rule == "pseudoinverse":
-        grid = np.linspace((n - 1) / _GRID_POINTS, n - 1, _GRID_POINTS)
-    else:
-        top = min(2 * max(theory_lines.values()), 8.0 * n)
-        grid = np.geomspace(max(1.0, n / 8), max(top, n / 8 + 1), _GRID_POINTS)
-    if available is not None:
-        grid = grid[grid <= available] if np.any(grid <= available) else np.array([available])
-    return sorted({max(1, int(round(v))) for v in grid})
+    check_choice("rule", rule, rules.RULES)
+    spec = specs.spec_for(rule, **params)
+    return spec.default_loads(specs.check_neurons(neurons), available=available, noise=DEFAULT_NOISE)
 
 
 @dataclass(frozen=True)
@@ -399,8 +369,15 @@ def capacity_sweep(
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
+        from hopfield_cli._workers import die_with_parent
+
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(jobs, trials), mp_context=context) as local:
+        with ProcessPoolExecutor(
+            max_workers=min(jobs, trials),
+            mp_context=context,
+            initializer=die_with_parent,  # no orphans if this process is killed
+            initargs=(os.getpid(),),
+        ) as local:
             with _single_threaded_blas():  # workers inherit the environment when they start
                 cells = _gather(local, spec, seeds, progress)
 
@@ -562,3 +539,66 @@ def _point(load: int, cells: list[_Cell], criterion: str | float) -> CapacityPoi
         spurious=sum(c.spurious for c in cells) / cues,
         passed=bool(passed),
     )
+
+
+def write_capacity_csv(results: Sequence[CapacityResult], path: str | os.PathLike[str]) -> None:
+    """Write one CSV row per rule and load: the fields of :class:`CapacityPoint` plus P/N.
+
+    Written to a temporary file beside ``path``, then renamed into place.
+    """
+    import csv
+    import io
+
+    from hopfield_cli._atomic import atomic_path
+
+    rows = [
+        {"rule": result.rule, "neurons": result.neurons, "load_ratio": point.load / result.neurons}
+        | asdict(point)
+        for result in results
+        for point in result.points
+    ]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: _csv_cell(value) for key, value in row.items()})
+    with atomic_path(Path(path)) as temporary:
+        temporary.write_text(buffer.getvalue(), encoding="utf-8")
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    return f"{value:.6g}" if isinstance(value, float) else value
+
+
+def plot_capacity(results: Sequence[CapacityResult], path: str | os.PathLike[str]) -> None:
+    """Draw exact recall and overlap against P/N with the theory lines, as a PNG (needs matplotlib)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from hopfield_cli._atomic import atomic_path
+
+    figure, axis = plt.subplots(figsize=(7, 4.5), dpi=120)
+    for k, result in enumerate(results):
+        color = f"C{k}"
+        ratio = [p.load / result.neurons for p in result.points]
+        axis.plot(ratio, [p.exact for p in result.points], "o-", color=color, label=f"{result.rule}: exact")
+        axis.plot(
+            ratio, [p.overlap for p in result.points], ":", color=color, label=f"{result.rule}: overlap"
+        )
+        for name, value in result.theory.items():
+            if math.isfinite(value) and value / result.neurons <= 2 * max(ratio):
+                axis.axvline(value / result.neurons, color=color, linestyle="--", linewidth=0.8)
+                axis.annotate(name, (value / result.neurons, 0.02), rotation=90, fontsize=7, color=color)
+    axis.set_xlabel("load P / N")
+    axis.set_ylabel("share recalled exactly / mean overlap")
+    axis.set_ylim(-0.05, 1.05)
+    axis.set_title(f"Capacity at N = {results[0].neurons}, {results[0].noise:.0%} flipped bits")
+    axis.legend(fontsize=7)
+    figure.tight_layout()
+    with atomic_path(Path(path)) as temporary:
+        figure.savefig(temporary, format="png")
+    plt.close(figure)

@@ -25,20 +25,21 @@ from hopfield_cli._validate import (
     check_positive_int,
 )
 from hopfield_cli.network import DenseNetwork, Network
+from hopfield_cli.options import DEFAULT_ANNEAL as DEFAULT_ANNEAL
+from hopfield_cli.options import DEFAULT_MAX_ITER as DEFAULT_MAX_ITER
+from hopfield_cli.options import DEFAULT_TEMPERATURE as DEFAULT_TEMPERATURE
+from hopfield_cli.options import DEFAULT_UPDATE, UPDATE_NAMES
 
 if TYPE_CHECKING:
     from hopfield_cli._validate import RNGLike
 
-UPDATES = ("sync", "async", "stochastic")
+UPDATES: tuple[str, ...] = UPDATE_NAMES
 FIXED_POINT = "fixed point"
 TWO_CYCLE = "2-cycle"
 #: Sync run that fell into a 2-cycle, then run asynchronously from the cue to a fixed point.
 CYCLE_THEN_FIXED = "2-cycle, then async fixed point"
 MAX_ITER = "max-iter"
 
-DEFAULT_MAX_ITER = 100
-DEFAULT_TEMPERATURE = 0.5
-DEFAULT_ANNEAL = 10
 _SYNC_CHUNK = 256
 #: Fields closer to zero than this are ties (see :func:`decide`).
 TIE_TOLERANCE = 1e-9
@@ -83,7 +84,7 @@ def recall(
     network: Network,
     cues: Any,
     *,
-    update: str = "async",
+    update: str = DEFAULT_UPDATE,
     max_iter: int = DEFAULT_MAX_ITER,
     temperature: float = DEFAULT_TEMPERATURE,
     anneal: int = DEFAULT_ANNEAL,

@@ -30,3 +30,20 @@ class NoInputError(HopfieldError):
 
 class LearningError(HopfieldError):
     """A learning rule cannot store the given patterns."""
+
+
+class IrrelevantParameterError(InvalidParameterError):
+    """A parameter was given to a rule that does not take it.
+
+    Attributes
+    ----------
+    parameter : str
+        The parameter's name (``beta``, ``degree``, ...).
+    rule : str
+        The rule that does not take it.
+    """
+
+    def __init__(self, parameter: str, rule: str) -> None:
+        super().__init__(f"the {rule} rule takes no {parameter} parameter")
+        self.parameter = parameter
+        self.rule = rule

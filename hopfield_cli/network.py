@@ -289,6 +289,12 @@ class QuadraticNetwork(Network):
         cache += delta.astype(self.dtype) @ rows[1]
 
 
+#: Dense energies ``F``: a power of the overlap, or the log-sum-exp of its exponentials.
+POWER = "power"
+LOG_SUM_EXP = "log-sum-exp"
+DENSE_KINDS = (POWER, LOG_SUM_EXP)
+
+
 class DenseNetwork(Network):
     """Dense associative memory ``E = -sum_mu F(xi_mu . s)`` (Krotov & Hopfield 2016).
 
@@ -296,9 +302,9 @@ class DenseNetwork(Network):
     ----------
     patterns : ndarray of shape (P, N), int8
         Stored patterns (-1/+1).
-    kind : {"polynomial", "exponential"}
-        ``polynomial``: ``F(x) = x**degree / N**(degree - 1)`` (fields of order 1).
-        ``exponential``: the log-sum-exp energy ``E = -log(sum exp(beta xi.s)) / beta``,
+    kind : {"power", "log-sum-exp"}
+        ``power``: ``F(x) = x**degree / N**(degree - 1)`` (fields of order 1).
+        ``log-sum-exp``: the log-sum-exp energy ``E = -log(sum exp(beta xi.s)) / beta``,
         a monotone transform of ``-sum exp(beta xi.s)`` that never overflows.
     degree : int, optional
         Polynomial degree n (>= 2).
@@ -316,11 +322,11 @@ class DenseNetwork(Network):
         beta: float = 1.0,
         threshold: Any = 0.0,
     ) -> None:
-        if kind not in ("polynomial", "exponential"):
-            raise InvalidParameterError(f"kind must be polynomial or exponential, got {kind!r}")
-        if kind == "polynomial" and (isinstance(degree, bool) or int(degree) != degree or degree < 2):
+        if kind not in DENSE_KINDS:
+            raise InvalidParameterError(f"kind must be {POWER} or {LOG_SUM_EXP}, got {kind!r}")
+        if kind == POWER and (isinstance(degree, bool) or int(degree) != degree or degree < 2):
             raise InvalidParameterError(f"degree must be an integer >= 2, got {degree!r}")
-        if kind == "exponential" and not (np.isfinite(beta) and beta > 0):
+        if kind == LOG_SUM_EXP and not (np.isfinite(beta) and beta > 0):
             raise InvalidParameterError(f"beta must be a finite number > 0, got {beta!r}")
         p, n = patterns.shape
         self.kind = kind
@@ -337,14 +343,14 @@ class DenseNetwork(Network):
         agree with each neuron from a difference of sums; its rounding error
         grows like ``exp(4 beta) * eps``, below 1e-12 up to ``beta = 2``.
         """
-        return self.kind == "polynomial" or self.beta <= _CLOSED_FORM_MAX_BETA
+        return self.kind == POWER or self.beta <= _CLOSED_FORM_MAX_BETA
 
     def _interaction(self, a: FloatArray, xi: FloatArray) -> NDArray[np.float64]:
         """Field from overlaps ``a`` that exclude the neuron, pattern bits ``xi``.
 
         Both arrays have shape (rows, P); the result has shape (rows,).
         """
-        if self.kind == "polynomial":
+        if self.kind == POWER:
             n = float(self.n_neurons)
             up = ((a + xi) / n) ** self.degree
             down = ((a - xi) / n) ** self.degree
@@ -361,7 +367,7 @@ class DenseNetwork(Network):
         # pattern-dependent part is linear in xi: one (B, P) x (P, N) product.
         s = states.astype(np.float64)
         overlaps = s @ self._xt  # (B, P)
-        if self.kind == "polynomial":
+        if self.kind == POWER:
             out[...] = self._polynomial_fields(s, overlaps)
         else:
             out[...] = self._exponential_fields(s, overlaps)
@@ -423,7 +429,7 @@ class DenseNetwork(Network):
 
     def _energy_of_overlaps(self, s: FloatArray, overlaps: FloatArray) -> NDArray[np.float64]:
         """Energies of states ``s`` (B, N) whose overlaps ``X s`` (B, P) are known."""
-        if self.kind == "polynomial":
+        if self.kind == POWER:
             n = float(self.n_neurons)
             inter = -n * ((overlaps / n) ** self.degree).sum(axis=1)
         else:
@@ -488,7 +494,7 @@ class DenseLockstep:
         self.net = network
         self.xt = network._xt
         self.overlaps = np.asarray(states.astype(np.float64) @ self.xt)
-        self._sharp = network.kind == "exponential" and not network._closed_form()
+        self._sharp = network.kind == LOG_SUM_EXP and not network._closed_form()
         if self._sharp:
             # Large beta: S+ and S- as sums of positive terms (no cancellation).
             self._pos = np.ascontiguousarray(self.xt > 0, dtype=np.float64)
@@ -497,13 +503,13 @@ class DenseLockstep:
         b, p = self.overlaps.shape
         self.terms = np.empty((b, p))
         self.total = np.empty(b)
-        self.half = np.empty((b, p)) if self._unknown and network.kind == "polynomial" else None
+        self.half = np.empty((b, p)) if self._unknown and network.kind == POWER else None
         self._refresh(slice(None))
 
     def _refresh(self, rows: Any) -> None:
         """Recompute the per-pattern terms of the states ``rows`` from their overlaps."""
         o = self.overlaps[rows]
-        if self.net.kind == "exponential":
+        if self.net.kind == LOG_SUM_EXP:
             z = self.net.beta * o
             w = np.exp(z - z.max(axis=1, keepdims=True))
             self.terms[rows] = w
@@ -532,7 +538,7 @@ class DenseLockstep:
         """Field of neuron ``idx[b]`` in state ``b``, whose value is ``current[b]``."""
         xi = self.xt[idx]
         s = current.astype(np.float64)
-        if self.net.kind == "polynomial":
+        if self.net.kind == POWER:
             n = float(self.net.n_neurons)
             h = 0.5 * n * (np.einsum("bp,bp->b", self.terms, xi) - s * self.total)
             if self.half is not None:

@@ -25,9 +25,11 @@ from numpy.typing import NDArray
 
 from hopfield_cli._validate import as_patterns, check_choice
 from hopfield_cli.errors import InvalidParameterError, LearningError
-from hopfield_cli.network import DenseNetwork, Network, QuadraticNetwork
+from hopfield_cli.network import LOG_SUM_EXP, POWER, DenseNetwork, Network, QuadraticNetwork
+from hopfield_cli.options import BINARY_RULE_NAMES, DEFAULT_DEGREE, MAX_DEGREE, MIN_DEGREE
+from hopfield_cli.options import DEFAULT_RULE as DEFAULT_RULE
 
-RULES = ("hebbian", "storkey", "pseudoinverse", "polynomial", "exponential")
+RULES: tuple[str, ...] = BINARY_RULE_NAMES
 
 #: Rule used when none is named.  Chosen by measurement (cues with exactly
 #: round(p N) flipped pixels, 5-10 seeds): on the 12 correlated sample photos
@@ -38,14 +40,16 @@ RULES = ("hebbian", "storkey", "pseudoinverse", "polynomial", "exponential")
 #: but on 200 LFW faces of 25 x 25 (overlaps up to 0.99) only the exponential
 #: rule works: 99.5 % exact from 20 % flips, the nearest-neighbour limit,
 #: against 74 % (sync) / 43 % (async) for the pseudo-inverse, 2 % for Storkey
-#: and 0 % for Hebbian and the cubic polynomial.
-DEFAULT_RULE = "exponential"
-
-DEFAULT_DEGREE = 3
+#: and 0 % for Hebbian and the cubic polynomial.  (The name lives in
+#: :data:`hopfield_cli.options.DEFAULT_RULE`.)
 
 #: Default inverse temperature of ``exponential`` is ``DEFAULT_BETA_SCALE / sqrt(N)``
 #: on raw overlaps ``xi.s`` (see :func:`exponential`).
 DEFAULT_BETA_SCALE = 8.0
+
+#: Patterns per block of the Storkey build: the block's own factor rows are
+#: read once per pattern, the older ones once per block (see _storkey_prefixes).
+_STORKEY_BLOCK = 16
 
 
 def _check_threshold(threshold: Any) -> float:
@@ -149,29 +153,66 @@ def _storkey_prefixes(
     """Storkey networks of the first ``P`` patterns, for each ``P`` in sorted ``loads``.
 
     The rule is incremental, so one pass over the patterns serves every load.
+
+    Learning pattern ``mu`` needs ``c = U xi`` and ``h = U^T (M c) - d xi``
+    over all earlier factor rows, matrix-vector products that would stream
+    the whole factor matrix from memory for every pattern.  Patterns are
+    therefore taken in blocks: at the start of a block, ``C = U_old X_b^T``
+    and ``Z = U_old^T (M_old C)`` are two matrix-matrix products, and inside
+    the block the old rows' share of ``M c`` stays in the span of the
+    columns of ``M_old C`` with coefficients that follow from the Gram
+    matrix alone (the coupling column of pattern ``nu`` is ``-a_nu / n``,
+    then grows by ``1 + 2/n`` per pattern).  So ``U_old^T`` of it is ``Z``
+    times a small vector, and only the block's own rows are touched per
+    pattern.  Same arithmetic as the pattern-by-pattern form up to rounding.
     """
     n = x.shape[1]
     wanted = set(loads)
     last = max(wanted)
     growth = 1.0 + 2.0 / n
-    factors = np.zeros((2 * last, n), dtype=np.float64)
+    xf = x[:last].astype(np.float64)
+    gram = xf @ xf.T
+    # Factor rows are stored as columns: the network wants U^T contiguous,
+    # and columns once written never change, so the last load needs no copy.
+    factors_t = np.zeros((n, 2 * last), dtype=np.float64)
     coupling = np.zeros((2 * last, 2 * last), dtype=np.float64)
     diag = np.zeros(n, dtype=np.float64)
-    for mu in range(last):
-        xi = x[mu].astype(np.float64)
-        k = 2 * mu
-        u = factors[:k]
-        a = coupling[:k, :k] @ (u @ xi)  # h = W xi = U^T (M U xi) - d xi
-        h = u.T @ a - diag * xi
-        factors[k] = xi
-        factors[k + 1] = diag * xi
-        coupling[:k, :k] *= growth
-        coupling[:k, k] = coupling[k, :k] = -a / n
-        coupling[k, k] = coupling[k, k + 1] = coupling[k + 1, k] = 1.0 / n
-        diag = growth * diag + (1.0 - 2.0 * xi * h) / n
-        if mu + 1 in wanted:
-            k += 2
-            yield QuadraticNetwork(factors[:k].copy(), coupling[:k, :k].copy(), diag.copy(), threshold)
+    for first in range(0, last, _STORKEY_BLOCK):
+        block = xf[first : first + _STORKEY_BLOCK]
+        size = block.shape[0]
+        k0 = 2 * first
+        old_t = factors_t[:, :k0]
+        c_old = block @ old_t  # (size, k0), the transpose of C
+        # Old rows' share of a = M c for pattern j is (M_old C) coef[:, j];
+        # coef depends on the Gram matrix alone.
+        coef = np.zeros((size, size))
+        for j in range(size):
+            powers = growth ** np.arange(j - 1, -1, -1)
+            coef[:, j] = coef[:, :j] @ (-powers * gram[first : first + j, first + j] / n)
+            coef[j, j] = growth**j
+        old_fields = (old_t @ (coupling[:k0, :k0] @ c_old.T)) @ coef  # (n, size)
+        scaled = np.empty((size, n))  # the block's rows d * xi, contiguous
+        for j in range(size):
+            mu = first + j
+            k = 2 * mu
+            xi = block[j]
+            c = np.empty(k)
+            c[:k0] = c_old[j]
+            c[k0:k:2] = gram[first:mu, mu]
+            c[k0 + 1 : k : 2] = scaled[:j] @ xi
+            a = coupling[:k, :k] @ c
+            h = old_fields[:, j] + a[k0:k:2] @ block[:j] + a[k0 + 1 : k : 2] @ scaled[:j]
+            h -= diag * xi
+            np.multiply(diag, xi, out=scaled[j])
+            factors_t[:, k] = xi
+            factors_t[:, k + 1] = scaled[j]
+            coupling[:k, :k] *= growth
+            coupling[:k, k] = coupling[k, :k] = -a / n
+            coupling[k, k] = coupling[k, k + 1] = coupling[k + 1, k] = 1.0 / n
+            diag = growth * diag + (1.0 - 2.0 * xi * h) / n
+            if mu + 1 in wanted:
+                k += 2
+                yield QuadraticNetwork(factors_t[:, :k].T, coupling[:k, :k].copy(), diag.copy(), threshold)
 
 
 def pseudoinverse(patterns: Any, *, threshold: float = 0.0) -> QuadraticNetwork:
@@ -286,13 +327,16 @@ def _cholesky_basis(xf: NDArray[np.float64]) -> NDArray[np.float64] | None:
     return np.ascontiguousarray(basis[:good]) if good else None
 
 
-# x**30 of overlaps up to N = 65,536 stays inside float64; higher degrees only overflow.
-MAX_DEGREE = 30
-
-
 def _check_degree(degree: Any) -> int:
-    if isinstance(degree, bool) or not isinstance(degree, int | np.integer) or not 2 <= degree <= MAX_DEGREE:
-        raise InvalidParameterError(f"degree must be an integer from 2 to {MAX_DEGREE}, got {degree!r}")
+    # Bounds from options: x**30 of overlaps up to N = 65,536 stays inside float64.
+    if (
+        isinstance(degree, bool)
+        or not isinstance(degree, int | np.integer)
+        or not MIN_DEGREE <= degree <= MAX_DEGREE
+    ):
+        raise InvalidParameterError(
+            f"degree must be an integer from {MIN_DEGREE} to {MAX_DEGREE}, got {degree!r}"
+        )
     return int(degree)
 
 
@@ -333,7 +377,7 @@ def polynomial(patterns: Any, *, degree: int = DEFAULT_DEGREE, threshold: float 
     """
     x = as_patterns(patterns)
     degree = _check_degree(degree)
-    return DenseNetwork(x, "polynomial", degree=degree, threshold=_check_threshold(threshold))
+    return DenseNetwork(x, POWER, degree=degree, threshold=_check_threshold(threshold))
 
 
 def default_beta(n_neurons: int) -> float:
@@ -391,7 +435,7 @@ def exponential(patterns: Any, *, beta: float | None = None, threshold: float = 
         raise InvalidParameterError(f"beta must be a finite number > 0, got {beta!r}")
     if not (math.isfinite(beta) and beta > 0):
         raise InvalidParameterError(f"beta must be a finite number > 0, got {beta!r}")
-    return DenseNetwork(x, "exponential", beta=float(beta), threshold=_check_threshold(threshold))
+    return DenseNetwork(x, LOG_SUM_EXP, beta=float(beta), threshold=_check_threshold(threshold))
 
 
 def prefix_networks(rule: str, patterns: Any, loads: Sequence[int], **params: Any) -> Iterator[Network]:
@@ -436,13 +480,9 @@ def prefix_networks(rule: str, patterns: Any, loads: Sequence[int], **params: An
 def _prefix_networks(
     rule: str, x: NDArray[np.int8], loads: list[int], params: dict[str, Any]
 ) -> Iterator[Network]:
-    if rule == "storkey":
-        yield from _storkey_prefixes(x, loads, _check_threshold(params.get("threshold") or 0.0))
-    elif rule == "pseudoinverse":
-        yield from _pseudoinverse_prefixes(x, loads, _check_threshold(params.get("threshold") or 0.0))
-    else:
-        for load in loads:
-            yield build_network(rule, x[:load], **params)
+    from hopfield_cli.specs import spec_for  # the registry builds on this module
+
+    yield from spec_for(rule, **params).prefixes(x, loads)
 
 
 def build_network(rule: str, patterns: Any, **params: Any) -> Network:
@@ -457,7 +497,8 @@ def build_network(rule: str, patterns: Any, **params: Any) -> Network:
         Rule parameters: ``centered`` (hebbian), ``threshold`` (all rules),
         ``degree`` (polynomial), ``beta`` (exponential).  Parameters that a
         rule does not use, and parameters given as None, are ignored, so a
-        model's saved settings can be passed as they are.
+        model's saved settings can be passed as they are.  See
+        :func:`hopfield_cli.specs.spec_for`.
 
     Returns
     -------
@@ -470,16 +511,7 @@ def build_network(rule: str, patterns: Any, **params: Any) -> Network:
     LearningError
         If the rule cannot store the patterns.
     """
+    from hopfield_cli.specs import spec_for
+
     check_choice("rule", rule, RULES)
-    threshold = params.get("threshold")
-    threshold = 0.0 if threshold is None else threshold
-    if rule == "hebbian":
-        return hebbian(patterns, centered=bool(params.get("centered") or False), threshold=threshold)
-    if rule == "storkey":
-        return storkey(patterns, threshold=threshold)
-    if rule == "pseudoinverse":
-        return pseudoinverse(patterns, threshold=threshold)
-    if rule == "polynomial":
-        degree = params.get("degree")
-        return polynomial(patterns, degree=DEFAULT_DEGREE if degree is None else degree, threshold=threshold)
-    return exponential(patterns, beta=params.get("beta"), threshold=threshold)
+    return spec_for(rule, **params).build(patterns)

@@ -40,8 +40,8 @@ def test_async_sweep_equals_one_neuron_at_a_time(block: int) -> None:
     x = random_patterns(8, 120)
     for net in (
         hebbian(x),
-        DenseNetwork(x, "polynomial", degree=3),
-        DenseNetwork(x, "exponential", beta=0.1),
+        DenseNetwork(x, "power", degree=3),
+        DenseNetwork(x, "log-sum-exp", beta=0.1),
     ):
         start = flip(x[0], 0.4, SEED)
         fast, slow = start.copy(), start.copy()
@@ -67,8 +67,8 @@ def test_async_energy_never_rises(p: int, n: int, seed: int, rule: str) -> None:
         "centered": lambda: hebbian(x, centered=True),
         "storkey": lambda: storkey(x),
         "pseudoinverse": lambda: pseudoinverse(x),
-        "poly": lambda: DenseNetwork(x, "polynomial", degree=3),
-        "exp": lambda: DenseNetwork(x, "exponential", beta=0.5),
+        "poly": lambda: DenseNetwork(x, "power", degree=3),
+        "exp": lambda: DenseNetwork(x, "log-sum-exp", beta=0.5),
     }[rule]()
     cue = rng.choice(np.array([-1, 0, 1], dtype=np.int8), size=n)
     (result,) = recall(net, cue, update="async", rng=seed)
@@ -226,8 +226,8 @@ def test_sync_energies_are_the_energies_of_the_states() -> None:
     [
         lambda x: exponential(x),
         lambda x: exponential(x, beta=3.0, threshold=0.1),
-        lambda x: DenseNetwork(x, "polynomial", degree=3),
-        lambda x: DenseNetwork(x, "polynomial", degree=4, threshold=-0.05),
+        lambda x: DenseNetwork(x, "power", degree=3),
+        lambda x: DenseNetwork(x, "power", degree=4, threshold=-0.05),
     ],
 )
 def test_dense_async_batch_equals_one_cue_at_a_time(make) -> None:

@@ -76,7 +76,8 @@ def dense_reference(x: np.ndarray, state: np.ndarray, kind: str, degree: int, be
 # --------------------------------------------------------------------------- storkey
 
 
-@pytest.mark.parametrize(("p", "n"), [(1, 12), (3, 12), (5, 20), (8, 30)])
+# 37 and 40 patterns span several blocks of the blocked build.
+@pytest.mark.parametrize(("p", "n"), [(1, 12), (3, 12), (5, 20), (8, 30), (37, 50), (40, 64)])
 def test_storkey_matches_literal_dense_rule(p: int, n: int) -> None:
     x = random_patterns(p, n, SEED + n)
     expected = storkey_reference(x)
@@ -92,6 +93,8 @@ def test_storkey_on_correlated_patterns_matches_reference() -> None:
     base = random_patterns(1, 24)[0]
     rng = np.random.default_rng(SEED)
     x = np.array([flip(base, 0.2, rng) for _ in range(6)])
+    assert_allclose(rules.storkey(x).weights(), storkey_reference(x), rtol=1e-10, atol=1e-12)
+    x = np.array([flip(base, 0.2, rng) for _ in range(35)])
     assert_allclose(rules.storkey(x).weights(), storkey_reference(x), rtol=1e-10, atol=1e-12)
 
 
