@@ -7,6 +7,7 @@ and exit code 1, bad options exit 2 (Click's usage errors) and Ctrl-C exits
 ``hopfield --help`` starts as fast as Typer itself.
 """
 
+import contextlib
 import copy
 import functools
 import math
@@ -190,6 +191,13 @@ def _handle_errors(command: F) -> F:
                 return command(*args, **kwargs)
         except (HopfieldError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
             typer.echo(f"Error: {_one_line(exc)}", err=True)
+            raise typer.Exit(EXIT_ERROR) from None
+        except BrokenPipeError:
+            # The reader of stdout went away (`| head -1`): say so once, and let the
+            # interpreter's final flush write to nowhere instead of printing a warning.
+            with contextlib.suppress(OSError, AttributeError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            typer.echo("Error: standard output was closed by its reader", err=True)
             raise typer.Exit(EXIT_ERROR) from None
         except OSError as exc:
             name = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
@@ -411,6 +419,7 @@ def _emit_json(obj: dict[str, Any]) -> None:
     if sys.stdout is None:
         raise HopfieldError("standard output is closed; --json has nowhere to go")
     sys.stdout.write(json.dumps(_finite(obj), allow_nan=False) + "\n")
+    sys.stdout.flush()  # a closed pipe is reported here, not at exit
 
 
 def _finite(value: Any) -> Any:
@@ -1131,8 +1140,18 @@ def capacity(
         scheduler = _scheduler_option(scheduler, jobs)
     import numpy as np
 
-    from hopfield_cli.capacity import capacity_sweep
+    from hopfield_cli.capacity import capacity_sweep, default_loads
 
+    for rule in chosen if parsed_loads is None else []:
+        if neurons is None:
+            break  # --images: the loads never exceed the images given
+        top = default_loads(rule, neurons, **own[rule])[-1]
+        if top * neurons > _MAX_LOAD_VALUES:
+            raise typer.BadParameter(
+                f"the default {rule} loads reach P = {top}, and P x N = {top * neurons} is over "
+                f"{_MAX_LOAD_VALUES}; give a smaller --neurons or --loads",
+                param_hint="--neurons",
+            )
     patterns = None
     if images is not None:
         from hopfield_cli.images import to_pattern

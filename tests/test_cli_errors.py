@@ -787,6 +787,7 @@ OPTION_CASES = [
             ("capacity", "--max-iter", "100000000000000000000", "1<=x<=1000000"),
             ("capacity", "--jobs", "100000", "1<=x<="),
             ("capacity", "--loads", "100000000000000000000", "P x N must be at most 134217728"),
+            ("capacity", "--neurons", "65536", "P x N = 1073741824 is over 134217728"),
         )
     ],
     case(lambda e: ["train", str(e.images)], 2, "--output", id="train-without-output"),

@@ -430,3 +430,18 @@ def test_concurrent_appends_lose_nothing(tmp_path: Path, model_file: Path) -> No
     assert second.returncode == 0, second.stderr
     names = set(load_model(model_file).names)
     assert names == before | {"left0", "left1", "right0", "right1"}
+
+
+@POSIX
+def test_reader_closing_the_pipe_gives_one_line(model_file: Path) -> None:
+    """``hopfield inspect --json | head -0``: the pipe is closed before the first line is written."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "hopfield_cli", "inspect", str(model_file), "--json", "-q"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert child.stdout is not None
+    child.stdout.close()  # long before the command has loaded and written anything
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == 1
+    assert stderr.decode() == "Error: standard output was closed by its reader\n"
