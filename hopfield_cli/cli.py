@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from hopfield_cli import __version__
-from hopfield_cli.errors import HopfieldError, InvalidParameterError
+from hopfield_cli.errors import HopfieldError, InvalidParameterError, PixelLimitError
 from hopfield_cli.options import (
     DEFAULT_ANNEAL,
     DEFAULT_BINARIZE,
@@ -190,7 +190,7 @@ def _handle_errors(command: F) -> F:
                 warnings.simplefilter("ignore", RuntimeWarning)
                 return command(*args, **kwargs)
         except (HopfieldError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
-            typer.echo(f"Error: {_one_line(exc)}", err=True)
+            typer.echo(f"Error: {_one_line(exc)}{_flag_hint(exc)}", err=True)
             raise typer.Exit(EXIT_ERROR) from None
         except BrokenPipeError:
             # The reader of stdout went away (`| head -1`): say so once, and let the
@@ -214,6 +214,13 @@ def _handle_errors(command: F) -> F:
             raise typer.Exit(128 + exc.signum) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _flag_hint(exc: BaseException) -> str:
+    """The options that would get past a structured library error."""
+    if isinstance(exc, PixelLimitError):
+        return " (raise it with --max-pixels" + (", or use --limit)" if exc.stack else ")")
+    return ""
 
 
 def _one_line(exc: BaseException) -> str:

@@ -20,6 +20,24 @@ class ImageReadError(HopfieldError):
     """An input file could not be read as an image or pattern stack."""
 
 
+class PixelLimitError(ImageReadError):
+    """An image, or a stack of images, has more pixels than ``max_pixels`` allows.
+
+    Attributes
+    ----------
+    limit : int
+        The ``max_pixels`` limit that was exceeded.
+    stack : bool
+        True when a stack of several images exceeds it in all (reading fewer
+        of them would help).
+    """
+
+    def __init__(self, message: str, *, limit: int, stack: bool = False) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.stack = stack
+
+
 class ModelFileError(HopfieldError):
     """A model file is missing, malformed or from an unsupported version."""
 

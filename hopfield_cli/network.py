@@ -14,9 +14,13 @@ In both, the *field* of neuron ``i`` is half the energy gained by setting it to
 -1 rather than +1, so the deterministic rule is ``s_i = +1 if h_i >= 0`` and
 Glauber dynamics use ``P(s_i = +1) = 1 / (1 + exp(-2 h_i / T))``.
 
-The private ``_start`` / ``_gather`` / ``_prefix_fields`` / ``_apply`` methods
-let asynchronous dynamics process a block of neurons in visiting order with
-vectorised arithmetic while staying exactly sequential (see ``dynamics``).
+The *incremental engine protocol* -- :meth:`Network.start_cache`,
+:meth:`Network.gather_rows`, :meth:`Network.prefix_fields`,
+:meth:`Network.apply_changes`, plus :meth:`Network.energy_from_fields` and
+:meth:`DenseNetwork.lockstep` -- is public: it is what
+:mod:`hopfield_cli.dynamics` uses to process a block of neurons in visiting
+order with vectorised arithmetic while staying exactly sequential.  A new
+engine implements it and every update mode works.
 """
 
 from __future__ import annotations
@@ -107,7 +111,7 @@ class Network(ABC):
             out[start : start + step] = self._batch_energy(batch[start : start + step])
         return out
 
-    def _energy_from_fields(
+    def energy_from_fields(
         self, states: NDArray[np.int8], fields: NDArray[np.float64]
     ) -> NDArray[np.float64] | None:
         """Energies computed from already known fields, or None if that is not possible."""
@@ -120,17 +124,17 @@ class Network(ABC):
     @abstractmethod
     def _batch_energy(self, states: NDArray[np.int8]) -> NDArray[np.float64]: ...
 
-    # Incremental interface for exact block-sequential asynchronous updates.
+    # The incremental engine protocol: exact block-sequential asynchronous updates.
     @abstractmethod
-    def _start(self, state: NDArray[np.int8]) -> FloatArray:
+    def start_cache(self, state: NDArray[np.int8]) -> FloatArray:
         """Summary of ``state`` from which any field can be computed."""
 
     @abstractmethod
-    def _gather(self, idx: NDArray[np.intp]) -> tuple[FloatArray, ...]:
+    def gather_rows(self, idx: NDArray[np.intp]) -> tuple[FloatArray, ...]:
         """Per-neuron rows needed for the neurons ``idx``."""
 
     @abstractmethod
-    def _prefix_fields(
+    def prefix_fields(
         self,
         cache: FloatArray,
         idx: NDArray[np.intp],
@@ -146,7 +150,7 @@ class Network(ABC):
         """
 
     @abstractmethod
-    def _apply(self, cache: FloatArray, rows: tuple[FloatArray, ...], delta: NDArray[np.int8]) -> None:
+    def apply_changes(self, cache: FloatArray, rows: tuple[FloatArray, ...], delta: NDArray[np.int8]) -> None:
         """Update ``cache`` in place for the state changes ``delta``."""
 
 
@@ -242,7 +246,7 @@ class QuadraticNetwork(Network):
         np.multiply(h, self.scale, out=out, dtype=np.float64)
         out -= self.threshold
 
-    def _energy_from_fields(
+    def energy_from_fields(
         self, states: NDArray[np.int8], fields: NDArray[np.float64]
     ) -> NDArray[np.float64] | None:
         # h = W s - theta, so E = -s.W.s / 2 + theta.s = -s.h / 2 + theta.s / 2.
@@ -256,16 +260,16 @@ class QuadraticNetwork(Network):
         quad -= (s * s).astype(np.float64) @ self._d.astype(np.float64)
         return np.asarray(-0.5 * self.scale * quad + states.astype(np.float64) @ self.threshold)
 
-    def _start(self, state: NDArray[np.int8]) -> FloatArray:
+    def start_cache(self, state: NDArray[np.int8]) -> FloatArray:
         return np.asarray((state.astype(self.dtype) @ self._ut) @ self._m)
 
-    def _gather(self, idx: NDArray[np.intp]) -> tuple[FloatArray, ...]:
+    def gather_rows(self, idx: NDArray[np.intp]) -> tuple[FloatArray, ...]:
         theta: FloatArray = self.threshold[idx]
         if self._mut_cache is None:
             self._mut_cache = np.ascontiguousarray(self._ut @ self._m.T)
         return self._ut[idx], self._mut_cache[idx], self._d[idx], theta
 
-    def _prefix_fields(
+    def prefix_fields(
         self,
         cache: FloatArray,
         idx: NDArray[np.intp],
@@ -285,7 +289,7 @@ class QuadraticNetwork(Network):
         out -= theta
         return out
 
-    def _apply(self, cache: FloatArray, rows: tuple[FloatArray, ...], delta: NDArray[np.int8]) -> None:
+    def apply_changes(self, cache: FloatArray, rows: tuple[FloatArray, ...], delta: NDArray[np.int8]) -> None:
         cache += delta.astype(self.dtype) @ rows[1]
 
 
@@ -436,17 +440,17 @@ class DenseNetwork(Network):
             inter = -_logsumexp(self.beta * overlaps) / self.beta
         return np.asarray(inter + s @ self.threshold)
 
-    def _lockstep(self, states: NDArray[np.int8]) -> DenseLockstep:
+    def lockstep(self, states: NDArray[np.int8]) -> DenseLockstep:
         """Single-neuron updater serving a batch of states at once (see :class:`DenseLockstep`)."""
         return DenseLockstep(self, states)
 
-    def _start(self, state: NDArray[np.int8]) -> FloatArray:
+    def start_cache(self, state: NDArray[np.int8]) -> FloatArray:
         return np.asarray(state.astype(np.float64) @ self._xt)
 
-    def _gather(self, idx: NDArray[np.intp]) -> tuple[FloatArray, ...]:
+    def gather_rows(self, idx: NDArray[np.intp]) -> tuple[FloatArray, ...]:
         return self._xt[idx], self.threshold[idx]
 
-    def _prefix_fields(
+    def prefix_fields(
         self,
         cache: FloatArray,
         idx: NDArray[np.intp],
@@ -461,7 +465,7 @@ class DenseNetwork(Network):
         a = overlaps - xi * current[:, np.newaxis]
         return self._interaction(a, xi) - theta
 
-    def _apply(self, cache: FloatArray, rows: tuple[FloatArray, ...], delta: NDArray[np.int8]) -> None:
+    def apply_changes(self, cache: FloatArray, rows: tuple[FloatArray, ...], delta: NDArray[np.int8]) -> None:
         cache += delta.astype(np.float64) @ rows[0]
 
 

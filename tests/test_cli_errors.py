@@ -359,7 +359,7 @@ INPUT_CASES = [
         1,
         "a.png",
         "12x10 = 120 pixels",
-        "over the limit of 100",
+        "over the limit of 100 (raise it with --max-pixels)",
         id="image-over-max-pixels",
     ),
     case(

@@ -81,8 +81,8 @@ def test_block_prefix_fields_equal_sequential_updates() -> None:
         idx = np.arange(10, 20)
         delta = np.zeros(10, dtype=np.int8)
         delta[[1, 4, 7]] = -2 * state[idx[[1, 4, 7]]]
-        cache = net._start(state)
-        fields = net._prefix_fields(cache, idx, net._gather(idx), state[idx], delta)
+        cache = net.start_cache(state)
+        fields = net.prefix_fields(cache, idx, net.gather_rows(idx), state[idx], delta)
         sequential = state.copy()
         for t, i in enumerate(idx):
             assert_allclose(fields[t], net.fields(sequential)[0, i], rtol=1e-9, atol=1e-9)
@@ -106,8 +106,8 @@ def test_invalid_inputs_are_rejected_with_named_parameters() -> None:
 def test_quadratic_energy_from_fields_matches_energy(threshold: float) -> None:
     net = hebbian(random_patterns(7, 90), threshold=threshold)
     states = np.random.default_rng(SEED + 5).choice(np.array([-1, 0, 1], dtype=np.int8), size=(5, 90))
-    from_fields = net._energy_from_fields(states, net.fields(states))
+    from_fields = net.energy_from_fields(states, net.fields(states))
     assert from_fields is not None
     assert_allclose(from_fields, net.energy(states), rtol=1e-12, atol=1e-9)
     dense = DenseNetwork(random_patterns(2, 8), "power")
-    assert dense._energy_from_fields(states[:, :8], net.fields(states)[:, :8]) is None
+    assert dense.energy_from_fields(states[:, :8], net.fields(states)[:, :8]) is None
