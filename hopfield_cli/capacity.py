@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, as_completed
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -252,6 +253,7 @@ def capacity_sweep(
     rng: RNGLike = None,
     progress: Callable[[int], None] | None = None,
     jobs: int = 1,
+    executor: Executor | None = None,
     **rule_params: Any,
 ) -> CapacityResult:
     """Measure recall quality against the number of stored patterns.
@@ -287,8 +289,9 @@ def capacity_sweep(
     max_iter : int, optional
         Iteration limit of the dynamics.
     rng : numpy.random.Generator, int or None
-        Seed.  Each trial draws from its own stream spawned from it, so the
-        result does not depend on ``jobs``.
+        Seed.  Trial ``t`` draws from the ``t``-th stream spawned from it,
+        whichever process runs it and whenever it finishes, so the result
+        depends neither on ``jobs`` nor on ``executor``.
     progress : callable, optional
         Called with the number of (load, trial) cells just finished; there
         are ``len(loads) * trials`` in all.
@@ -296,6 +299,15 @@ def capacity_sweep(
         Worker processes running trials in parallel (started with ``spawn``,
         one BLAS thread each; a script that passes ``jobs > 1`` needs the
         usual ``if __name__ == "__main__":`` guard).
+    executor : concurrent.futures.Executor, optional
+        Runs the trials instead of this process or the ``jobs`` pool: one
+        task per trial (all loads of a trial share one pattern draw and its
+        nested networks), gathered as they finish.  Any executor whose
+        workers can import this package works, for example a
+        ``ProcessPoolExecutor`` or ``distributed.Client(...).get_executor()``
+        for a Dask cluster.  The caller owns it (this function does not shut
+        it down); on an exception or ``KeyboardInterrupt`` the trials not
+        yet gathered are cancelled.  Not combined with ``jobs > 1``.
     **rule_params
         Passed to :func:`hopfield_cli.rules.build_network` (``centered``,
         ``threshold``, ``degree``, ``beta``).
@@ -322,6 +334,8 @@ def capacity_sweep(
     noise = check_fraction("noise", noise)
     trials = check_positive_int("trials", trials)
     jobs = check_positive_int("jobs", jobs)
+    if executor is not None and jobs > 1:
+        raise InvalidParameterError(f"give jobs or executor, not both; got jobs={jobs} and an executor")
     max_iter = check_positive_int("max_iter", max_iter)
     cues = check_positive_int("cues", cues)
     criterion = _check_criterion(criterion)
@@ -345,7 +359,9 @@ def capacity_sweep(
     seeds = np.random.SeedSequence(int(as_rng(rng).integers(2**63))).spawn(trials)
 
     cells: list[list[_Cell]] = []
-    if jobs == 1 or trials == 1:
+    if executor is not None:
+        cells = _gather(executor, spec, seeds, progress)
+    elif jobs == 1 or trials == 1:
         for seed in seeds:
             cells.append(_run_trial(spec, seed, progress))
     else:
@@ -361,13 +377,9 @@ def capacity_sweep(
             mp_context=context,
             initializer=die_with_parent,  # no orphans if this process is killed
             initargs=(os.getpid(),),
-        ) as executor:
+        ) as local:
             with _single_threaded_blas():  # workers inherit the environment when they start
-                futures = [executor.submit(_run_trial, spec, seed, None) for seed in seeds]
-            for future in futures:
-                cells.append(future.result())
-                if progress is not None:
-                    progress(len(grid))
+                cells = _gather(local, spec, seeds, progress)
 
     points = [_point(load, [trial[i] for trial in cells], criterion) for i, load in enumerate(grid)]
     capacity = 0
@@ -388,6 +400,30 @@ def capacity_sweep(
         theory=theory(rule, n, noise=noise, **rule_params),
         params=dict(rule_params),
     )
+
+
+def _gather(
+    executor: Executor,
+    spec: _Spec,
+    seeds: Sequence[np.random.SeedSequence],
+    progress: Callable[[int], None] | None,
+) -> list[list[_Cell]]:
+    """Run one task per trial on ``executor``; results in trial order, whatever the finishing order."""
+    futures: dict[Future[list[_Cell]], int] = {}
+    try:
+        for trial, seed in enumerate(seeds):
+            futures[executor.submit(_run_trial, spec, seed, None)] = trial
+        done: dict[int, list[_Cell]] = {}
+        for future in as_completed(futures):
+            done[futures[future]] = future.result()
+            if progress is not None:
+                progress(len(spec.loads))
+    except BaseException:
+        # Ctrl-C or a failed trial: nothing else of this sweep is wanted.
+        for future in futures:
+            future.cancel()
+        raise
+    return [done[trial] for trial in range(len(seeds))]
 
 
 @contextmanager

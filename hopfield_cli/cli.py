@@ -48,6 +48,8 @@ from hopfield_cli.options import (
 )
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from rich.console import Console
 
     from hopfield_cli.dynamics import RecallResult
@@ -1094,6 +1096,15 @@ def capacity(
             min=1, max=_MAX_JOBS, help=f"Worker processes for independent trials (at most {_MAX_JOBS} here)."
         ),
     ] = 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            envvar="DASK_SCHEDULER_ADDRESS",
+            show_envvar=True,
+            help="Run the trials on the Dask cluster of this scheduler (such as tcp://host:8786) instead "
+            "of this machine; needs pip install 'hopfield-cli[dask]'.",
+        ),
+    ] = None,
     csv: Annotated[Path | None, typer.Option(help="Also write the per-load results as CSV.")] = None,
     plot: Annotated[
         Path | None,
@@ -1132,6 +1143,8 @@ def capacity(
     own = _rule_params(chosen, degree=degree, beta=beta)
     if plot is not None:
         _require_matplotlib()
+    if scheduler is not None:
+        scheduler = _scheduler_option(scheduler, jobs)
     import numpy as np
 
     from hopfield_cli.capacity import capacity_sweep, default_loads
@@ -1156,27 +1169,29 @@ def capacity(
         )
         patterns = np.stack([to_pattern(image, shape, binarize, use_known=False) for image in gray])
     results = []
-    for rule in chosen:
-        total = trials * (len(parsed_loads) if parsed_loads else 12)
-        with _progress(f"Capacity: {rule}", total, quiet) as advance:
-            results.append(
-                capacity_sweep(
-                    rule,
-                    neurons=neurons,
-                    patterns=patterns,
-                    loads=parsed_loads,
-                    noise=noise,
-                    trials=trials,
-                    update=update.value,
-                    criterion=parsed_criterion,
-                    cues=cues,
-                    max_iter=max_iter,
-                    rng=seed,
-                    progress=advance,
-                    jobs=jobs,
-                    **own[rule],
+    with _dask_executor(scheduler) as executor:
+        for rule in chosen:
+            total = trials * (len(parsed_loads) if parsed_loads else 12)
+            with _progress(f"Capacity: {rule}", total, quiet) as advance:
+                results.append(
+                    capacity_sweep(
+                        rule,
+                        neurons=neurons,
+                        patterns=patterns,
+                        loads=parsed_loads,
+                        noise=noise,
+                        trials=trials,
+                        update=update.value,
+                        criterion=parsed_criterion,
+                        cues=cues,
+                        max_iter=max_iter,
+                        rng=seed,
+                        progress=advance,
+                        jobs=jobs,
+                        executor=executor,
+                        **own[rule],
+                    )
                 )
-            )
     if csv is not None:
         from hopfield_cli.capacity import write_capacity_csv
 
@@ -1190,6 +1205,54 @@ def capacity(
             _emit_json(result.to_dict())
     if not quiet:
         _print_capacity(results)
+
+
+#: Seconds to wait for a Dask scheduler before giving up (Dask's own default is 30 s).
+SCHEDULER_CONNECT_TIMEOUT = 5
+
+
+def _scheduler_option(address: str, jobs: int) -> str:
+    """Check a scheduler address before Dask sees it (a bad one would hang in Client.__del__)."""
+    if jobs > 1:
+        raise typer.BadParameter(
+            "give --jobs (this machine) or --scheduler (a Dask cluster), not both", param_hint="--scheduler"
+        )
+    address = address.strip()
+    full = address if "://" in address else f"tcp://{address}"
+    protocol, _, location = full.partition("://")
+    host, _, port = location.rpartition(":")
+    if protocol not in ("tcp", "tls") or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise typer.BadParameter(
+            f"must be a scheduler address such as tcp://host:8786, got {address!r}", param_hint="--scheduler"
+        )
+    return full
+
+
+@contextmanager
+def _dask_executor(address: str | None) -> "Iterator[Executor | None]":
+    """A concurrent.futures view of a Dask client on ``address``; None without one."""
+    if address is None:
+        yield None
+        return
+    try:
+        from distributed import Client
+    except ImportError:
+        raise HopfieldError("--scheduler needs Dask: pip install 'hopfield-cli[dask]'") from None
+    try:
+        client = Client(  # type: ignore[no-untyped-call]
+            address, timeout=SCHEDULER_CONNECT_TIMEOUT, set_as_default=False
+        )
+    except (OSError, TimeoutError) as exc:
+        raise HopfieldError(f"cannot reach the Dask scheduler at {address}: {_one_line(exc)}") from None
+    try:
+        # pure=False: every trial is its own task, even if two sweeps ask for the same one.
+        yield client.get_executor(pure=False)  # type: ignore[no-untyped-call]
+    except ModuleNotFoundError as exc:
+        raise HopfieldError(
+            f"a Dask worker of {address} cannot import {exc.name}: install hopfield-cli on every worker"
+        ) from None
+    finally:
+        client.close()  # type: ignore[no-untyped-call]
 
 
 def _criterion_option(text: str) -> str | float:
