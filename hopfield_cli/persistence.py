@@ -21,7 +21,7 @@ from hopfield_cli._npyio import ArrayFileError, ArrayHeader, load_arrays
 from hopfield_cli.errors import HopfieldError, ModelFileError
 from hopfield_cli.model import CONTINUOUS, Model
 from hopfield_cli.options import RULE_NAMES
-from hopfield_cli.specs import parameter_names, params_from_arrays
+from hopfield_cli.specs import REGISTRY, parameter_names, params_from_arrays
 
 #: Version 2 stores only the parameters the model's rule takes (its spec's);
 #: version 1 stored centered, threshold, degree and beta for every rule.
@@ -35,16 +35,20 @@ _SCHEMA: dict[str, tuple[str, int]] = {
     "names": ("U", 1),
     "shape": ("iu", 1),
     "binarize": ("U", 0),
-    "centered": ("b", 0),
-    "threshold": ("f", 0),
-    "degree": ("iu", 0),
-    "beta": ("f", 0),
     "channels": ("iu", 0),
 }
+# Rule parameters, from the registry: a new rule's parameters need no edit here.
+# Version 2 files hold those of their rule only.
+_PARAMETERS = {
+    key: "b" if isinstance(default, bool) else "iu" if isinstance(default, int) else "f"
+    for spec in REGISTRY.values()
+    for key, default in spec.defaults.items()
+}
+_SCHEMA |= {key: (kinds, 0) for key, kinds in _PARAMETERS.items()}
+# Version 1 (frozen) held exactly these parameters, whatever the rule.
+_V1_PARAMETERS = {"centered", "threshold", "degree", "beta"}
 # Keys that files written before they existed lack (their defaults apply).
 _OPTIONAL = {"channels"}
-# Rule parameters: version 2 files hold those of their rule only.
-_PARAMETERS = {"centered", "threshold", "degree", "beta"}
 # Sizes a header may declare.  A few kilobytes of deflated zeros can declare
 # gigabytes, so these are checked before any data is decompressed.
 MAX_MODEL_VALUES = 2**27  # stored values P x N (x C): 2.8 times all 60,000 MNIST digits
@@ -160,7 +164,8 @@ def load_model(path: str | os.PathLike[str]) -> Model:
             raise ModelFileError(f"{file}: not an .npz model archive (a plain .npy array)")
         keys = {header.name for header in headers}
         # Version 2 holds only its rule's parameters, checked once the rule is read.
-        optional = _OPTIONAL | (_PARAMETERS if versions and versions[0] >= 2 else set())
+        v2 = bool(versions) and versions[0] >= 2
+        optional = _OPTIONAL | (set(_PARAMETERS) if v2 else set(_PARAMETERS) - _V1_PARAMETERS)
         missing = sorted(set(_SCHEMA) - keys - optional)
         extra = sorted(keys - set(_SCHEMA))
         if missing and all_keys:
