@@ -1168,10 +1168,12 @@ def capacity(
             [images], max_pixels=max_pixels, limit=None, quiet=quiet, what="images", shape=shape
         )
         patterns = np.stack([to_pattern(image, shape, binarize, use_known=False) for image in gray])
+    from hopfield_cli.specs import GRID_POINTS
+
     results = []
     with _dask_executor(scheduler) as executor:
         for rule in chosen:
-            total = trials * (len(parsed_loads) if parsed_loads else 12)
+            total = trials * (len(parsed_loads) if parsed_loads else GRID_POINTS)
             with _progress(f"Capacity: {rule}", total, quiet) as advance:
                 results.append(
                     capacity_sweep(
