@@ -1,6 +1,6 @@
 """Allow ``python -m hopfield_cli``."""
 
-from hopfield_cli.cli import main
+from hopfield_cli._entry import main
 
 if __name__ == "__main__":
     main()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +35,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         final.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError) as exc:
         raise NotADirectoryError(f"{final.parent}: cannot create this folder, a file is in the way") from exc
+    _remove_stale(final.parent)
     temporary = _create_unique(final)
     try:
         yield temporary
@@ -46,14 +48,47 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
+# .NAME.PID-XXXXXXXX.part: the pid tells whether the writer is still alive.
+_TEMPORARY = re.compile(r"\..+\.(\d+)-[0-9a-f]{8}\.part")
+_checked: set[Path] = set()
+
+
+def _remove_stale(folder: Path) -> None:
+    """Remove temporary files of ours whose writer died (SIGKILL, power loss); once per folder."""
+    if os.name != "posix" or folder in _checked:
+        return
+    _checked.add(folder)
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        match = _TEMPORARY.fullmatch(entry.name)
+        if match and not _alive(int(match.group(1))):
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # another user's process, or not a pid we can judge: leave its file
+    return True
+
+
 def _create_unique(final: Path) -> Path:
-    """Create an empty, private ``.NAME.XXXXXXXX.part`` file beside ``final``.
+    """Create an empty, private ``.NAME.PID-XXXXXXXX.part`` file beside ``final``.
 
     (Not ``tempfile.mkstemp``: importing tempfile costs several milliseconds
     of every command's start-up.)
     """
     for _ in range(100):
-        candidate = final.with_name(f".{final.name}.{os.urandom(4).hex()}.part")
+        candidate = final.with_name(f".{final.name}.{os.getpid()}-{os.urandom(4).hex()}.part")
         try:
             os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         except FileExistsError:
@@ -69,3 +104,53 @@ def _mode_for(final: Path) -> int:
         umask = os.umask(0o022)  # the only portable way to read the umask is to set it
         os.umask(umask)
         return 0o666 & ~umask
+
+
+class FileLock:
+    """An advisory lock held through an open descriptor; released when closed or collected."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd: int | None = fd
+
+    def release(self) -> None:
+        """Close the descriptor, which releases the lock."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __del__(self) -> None:
+        self.release()
+
+
+def lock_exclusive(path: str | os.PathLike[str]) -> FileLock | None:
+    """Hold an advisory exclusive lock (``flock``) on the file ``path`` names now.
+
+    Writers replace files by renaming, so a lock on an old inode protects
+    nothing: after the lock is granted, the path must still name the locked
+    file, or the lock is taken again on the new one.  Returns the lock (it is
+    released when closed or garbage-collected, and at exit), or None where
+    there is nothing to lock (no such regular file, or no ``fcntl``).
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        return None
+    while True:
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        except OSError:
+            return None  # the reader reports the missing or unreadable file
+        lock = FileLock(fd)
+        held = os.fstat(fd)
+        if not stat.S_ISREG(held.st_mode):
+            lock.release()
+            return None
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            now = os.stat(path)
+        except OSError:
+            lock.release()
+            return None
+        if (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino):
+            return lock
+        lock.release()  # replaced while we waited: lock the new file

@@ -28,14 +28,16 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, as_completed
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from hopfield_cli import rules
+from hopfield_cli import rules, specs
 from hopfield_cli._validate import (
     as_patterns,
     as_rng,
@@ -46,15 +48,14 @@ from hopfield_cli._validate import (
 from hopfield_cli.corruption import flip
 from hopfield_cli.dynamics import DEFAULT_MAX_ITER, FIXED_POINT, UPDATES, recall
 from hopfield_cli.errors import InvalidParameterError
+from hopfield_cli.options import DEFAULT_NOISE as DEFAULT_NOISE
 
 CRITERIA = ("exact", "all")
 #: Share of cued patterns that must come back exactly under ``criterion="exact"``.
 EXACT_SHARE = 0.9
 #: Cues per load and trial.
 DEFAULT_CUES = 100
-DEFAULT_NOISE = 0.1
 DEFAULT_TRIALS = 3
-_GRID_POINTS = 12
 _BLAS_THREAD_VARIABLES = (
     "OPENBLAS_NUM_THREADS",
     "OMP_NUM_THREADS",
@@ -182,25 +183,7 @@ def theory(rule: str, neurons: int, *, noise: float = DEFAULT_NOISE, **params: A
         ``noise``, stated for ``beta = 1``; larger than any grid one can run).
     """
     check_choice("rule", rule, rules.RULES)
-    n = check_positive_int("neurons", neurons)
-    if n < 2:
-        raise InvalidParameterError(f"neurons must be at least 2, got {n}")
-    log_n = math.log(n)
-    if rule == "hebbian":
-        return {"0.138N": 0.138 * n, "N/(2 ln N)": n / (2 * log_n), "N/(4 ln N)": n / (4 * log_n)}
-    if rule == "storkey":
-        return {"N/sqrt(2 ln N)": n / math.sqrt(2 * log_n)}
-    if rule == "pseudoinverse":
-        return {"N": float(n)}
-    if rule == "polynomial":
-        degree = params.get("degree")
-        degree = rules._check_degree(rules.DEFAULT_DEGREE if degree is None else degree)
-        double_factorial = math.prod(range(2 * degree - 3, 0, -2))
-        return {"N^(n-1)/(2 (2n-3)!! ln N)": n ** (degree - 1) / (2 * double_factorial * log_n)}
-    x = abs(1.0 - 2.0 * check_fraction("noise", noise))
-    info = 0.5 * ((1 + x) * math.log1p(x) + (1 - x) * math.log1p(-x)) if x < 1 else math.log(2.0)
-    exponent = n * info / 2
-    return {"exp(N I(1-2 noise)/2)": math.exp(exponent) if exponent < 700 else math.inf}
+    return specs.spec_for(rule, **params).theory(specs.check_neurons(neurons), noise)
 
 
 def default_loads(rule: str, neurons: int, *, available: int | None = None, **params: Any) -> list[int]:
@@ -225,21 +208,9 @@ def default_loads(rule: str, neurons: int, *, available: int | None = None, **pa
         8 N)`` for the dense rules, whose theory lines soon exceed any grid
         that runs in reasonable time.
     """
-    theory_lines = theory(rule, neurons, **params)
-    n = neurons
-    if rule == "hebbian":
-        grid = np.linspace(0.25 * n / _GRID_POINTS, 0.25 * n, _GRID_POINTS)
-    elif rule == "storkey":
-        top = min(0.75 * n, 2 * theory_lines["N/sqrt(2 ln N)"])
-        grid = np.linspace(top / _GRID_POINTS, top, _GRID_POINTS)
-    elif rule == "pseudoinverse":
-        grid = np.linspace((n - 1) / _GRID_POINTS, n - 1, _GRID_POINTS)
-    else:
-        top = min(2 * max(theory_lines.values()), 8.0 * n)
-        grid = np.geomspace(max(1.0, n / 8), max(top, n / 8 + 1), _GRID_POINTS)
-    if available is not None:
-        grid = grid[grid <= available] if np.any(grid <= available) else np.array([available])
-    return sorted({max(1, int(round(v))) for v in grid})
+    check_choice("rule", rule, rules.RULES)
+    spec = specs.spec_for(rule, **params)
+    return spec.default_loads(specs.check_neurons(neurons), available=available, noise=DEFAULT_NOISE)
 
 
 @dataclass(frozen=True)
@@ -282,6 +253,7 @@ def capacity_sweep(
     rng: RNGLike = None,
     progress: Callable[[int], None] | None = None,
     jobs: int = 1,
+    executor: Executor | None = None,
     **rule_params: Any,
 ) -> CapacityResult:
     """Measure recall quality against the number of stored patterns.
@@ -317,8 +289,9 @@ def capacity_sweep(
     max_iter : int, optional
         Iteration limit of the dynamics.
     rng : numpy.random.Generator, int or None
-        Seed.  Each trial draws from its own stream spawned from it, so the
-        result does not depend on ``jobs``.
+        Seed.  Trial ``t`` draws from the ``t``-th stream spawned from it,
+        whichever process runs it and whenever it finishes, so the result
+        depends neither on ``jobs`` nor on ``executor``.
     progress : callable, optional
         Called with the number of (load, trial) cells just finished; there
         are ``len(loads) * trials`` in all.
@@ -326,6 +299,15 @@ def capacity_sweep(
         Worker processes running trials in parallel (started with ``spawn``,
         one BLAS thread each; a script that passes ``jobs > 1`` needs the
         usual ``if __name__ == "__main__":`` guard).
+    executor : concurrent.futures.Executor, optional
+        Runs the trials instead of this process or the ``jobs`` pool: one
+        task per trial (all loads of a trial share one pattern draw and its
+        nested networks), gathered as they finish.  Any executor whose
+        workers can import this package works, for example a
+        ``ProcessPoolExecutor`` or ``distributed.Client(...).get_executor()``
+        for a Dask cluster.  The caller owns it (this function does not shut
+        it down); on an exception or ``KeyboardInterrupt`` the trials not
+        yet gathered are cancelled.  Not combined with ``jobs > 1``.
     **rule_params
         Passed to :func:`hopfield_cli.rules.build_network` (``centered``,
         ``threshold``, ``degree``, ``beta``).
@@ -352,6 +334,8 @@ def capacity_sweep(
     noise = check_fraction("noise", noise)
     trials = check_positive_int("trials", trials)
     jobs = check_positive_int("jobs", jobs)
+    if executor is not None and jobs > 1:
+        raise InvalidParameterError(f"give jobs or executor, not both; got jobs={jobs} and an executor")
     max_iter = check_positive_int("max_iter", max_iter)
     cues = check_positive_int("cues", cues)
     criterion = _check_criterion(criterion)
@@ -375,7 +359,9 @@ def capacity_sweep(
     seeds = np.random.SeedSequence(int(as_rng(rng).integers(2**63))).spawn(trials)
 
     cells: list[list[_Cell]] = []
-    if jobs == 1 or trials == 1:
+    if executor is not None:
+        cells = _gather(executor, spec, seeds, progress)
+    elif jobs == 1 or trials == 1:
         for seed in seeds:
             cells.append(_run_trial(spec, seed, progress))
     else:
@@ -383,14 +369,17 @@ def capacity_sweep(
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
+        from hopfield_cli._workers import die_with_parent
+
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(jobs, trials), mp_context=context) as executor:
+        with ProcessPoolExecutor(
+            max_workers=min(jobs, trials),
+            mp_context=context,
+            initializer=die_with_parent,  # no orphans if this process is killed
+            initargs=(os.getpid(),),
+        ) as local:
             with _single_threaded_blas():  # workers inherit the environment when they start
-                futures = [executor.submit(_run_trial, spec, seed, None) for seed in seeds]
-            for future in futures:
-                cells.append(future.result())
-                if progress is not None:
-                    progress(len(grid))
+                cells = _gather(local, spec, seeds, progress)
 
     points = [_point(load, [trial[i] for trial in cells], criterion) for i, load in enumerate(grid)]
     capacity = 0
@@ -411,6 +400,30 @@ def capacity_sweep(
         theory=theory(rule, n, noise=noise, **rule_params),
         params=dict(rule_params),
     )
+
+
+def _gather(
+    executor: Executor,
+    spec: _Spec,
+    seeds: Sequence[np.random.SeedSequence],
+    progress: Callable[[int], None] | None,
+) -> list[list[_Cell]]:
+    """Run one task per trial on ``executor``; results in trial order, whatever the finishing order."""
+    futures: dict[Future[list[_Cell]], int] = {}
+    try:
+        for trial, seed in enumerate(seeds):
+            futures[executor.submit(_run_trial, spec, seed, None)] = trial
+        done: dict[int, list[_Cell]] = {}
+        for future in as_completed(futures):
+            done[futures[future]] = future.result()
+            if progress is not None:
+                progress(len(spec.loads))
+    except BaseException:
+        # Ctrl-C or a failed trial: nothing else of this sweep is wanted.
+        for future in futures:
+            future.cancel()
+        raise
+    return [done[trial] for trial in range(len(seeds))]
 
 
 @contextmanager
@@ -529,3 +542,66 @@ def _point(load: int, cells: list[_Cell], criterion: str | float) -> CapacityPoi
         spurious=sum(c.spurious for c in cells) / cues,
         passed=bool(passed),
     )
+
+
+def write_capacity_csv(results: Sequence[CapacityResult], path: str | os.PathLike[str]) -> None:
+    """Write one CSV row per rule and load: the fields of :class:`CapacityPoint` plus P/N.
+
+    Written to a temporary file beside ``path``, then renamed into place.
+    """
+    import csv
+    import io
+
+    from hopfield_cli._atomic import atomic_path
+
+    rows = [
+        {"rule": result.rule, "neurons": result.neurons, "load_ratio": point.load / result.neurons}
+        | asdict(point)
+        for result in results
+        for point in result.points
+    ]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: _csv_cell(value) for key, value in row.items()})
+    with atomic_path(Path(path)) as temporary:
+        temporary.write_text(buffer.getvalue(), encoding="utf-8")
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    return f"{value:.6g}" if isinstance(value, float) else value
+
+
+def plot_capacity(results: Sequence[CapacityResult], path: str | os.PathLike[str]) -> None:
+    """Draw exact recall and overlap against P/N with the theory lines, as a PNG (needs matplotlib)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from hopfield_cli._atomic import atomic_path
+
+    figure, axis = plt.subplots(figsize=(7, 4.5), dpi=120)
+    for k, result in enumerate(results):
+        color = f"C{k}"
+        ratio = [p.load / result.neurons for p in result.points]
+        axis.plot(ratio, [p.exact for p in result.points], "o-", color=color, label=f"{result.rule}: exact")
+        axis.plot(
+            ratio, [p.overlap for p in result.points], ":", color=color, label=f"{result.rule}: overlap"
+        )
+        for name, value in result.theory.items():
+            if math.isfinite(value) and value / result.neurons <= 2 * max(ratio):
+                axis.axvline(value / result.neurons, color=color, linestyle="--", linewidth=0.8)
+                axis.annotate(name, (value / result.neurons, 0.02), rotation=90, fontsize=7, color=color)
+    axis.set_xlabel("load P / N")
+    axis.set_ylabel("share recalled exactly / mean overlap")
+    axis.set_ylim(-0.05, 1.05)
+    axis.set_title(f"Capacity at N = {results[0].neurons}, {results[0].noise:.0%} flipped bits")
+    axis.legend(fontsize=7)
+    figure.tight_layout()
+    with atomic_path(Path(path)) as temporary:
+        figure.savefig(temporary, format="png")
+    plt.close(figure)

@@ -7,11 +7,13 @@ and exit code 1, bad options exit 2 (Click's usage errors) and Ctrl-C exits
 ``hopfield --help`` starts as fast as Typer itself.
 """
 
+import contextlib
 import copy
 import functools
 import math
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import Enum
@@ -21,17 +23,33 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from hopfield_cli import __version__
-from hopfield_cli.errors import HopfieldError, InvalidParameterError
+from hopfield_cli.errors import HopfieldError, InvalidParameterError, PixelLimitError
 from hopfield_cli.options import (
+    DEFAULT_ANNEAL,
     DEFAULT_BINARIZE,
+    DEFAULT_CAPACITY_RULE,
+    DEFAULT_DEGREE,
+    DEFAULT_MAX_ITER,
     DEFAULT_MAX_PIXELS,
     DEFAULT_SIZE,
+    DEFAULT_TEMPERATURE,
+    DEFAULT_UPDATE,
+    GREY_RULE,
+    MAX_DEGREE,
+    MIN_DEGREE,
     NO_BINARIZE,
+    RULE_NAMES,
+    UPDATE_NAMES,
     parse_binarize,
     parse_size,
 )
+from hopfield_cli.options import (
+    DEFAULT_RULE as DEFAULT_RULE_NAME,
+)
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from rich.console import Console
 
     from hopfield_cli.dynamics import RecallResult
@@ -53,28 +71,22 @@ app = typer.Typer(
 )
 
 
-class Rule(str, Enum):
-    """Learning rules (kept in step with ``hopfield_cli.rules.RULES``)."""
+if TYPE_CHECKING:
 
-    hebbian = "hebbian"
-    storkey = "storkey"
-    pseudoinverse = "pseudoinverse"
-    polynomial = "polynomial"
-    exponential = "exponential"
-    continuous = "continuous"
+    class Rule(str, Enum):
+        """Learning rules: the names of ``hopfield_cli.options.RuleName``."""
 
+    class Update(str, Enum):
+        """Update modes: the names of ``hopfield_cli.options.UpdateName``."""
 
-# Kept in step with hopfield_cli.rules.DEFAULT_RULE (a test checks): importing
-# the rules module here would load NumPy for every --help.
-DEFAULT_RULE = Rule.exponential
+else:
+    # Built from the options' Literals (Typer takes no list of Literals): no copy of the names.
+    Rule = Enum("Rule", {name: name for name in RULE_NAMES}, type=str)
+    Update = Enum("Update", {name: name for name in UPDATE_NAMES}, type=str)
 
-
-class Update(str, Enum):
-    """Update modes (kept in step with ``hopfield_cli.dynamics.UPDATES``)."""
-
-    sync = "sync"
-    async_ = "async"
-    stochastic = "stochastic"
+DEFAULT_RULE = Rule(DEFAULT_RULE_NAME)
+GREY = Rule(GREY_RULE)
+DEFAULT_UPDATE_CHOICE = Update(DEFAULT_UPDATE)
 
 
 class Kind(str, Enum):
@@ -115,15 +127,77 @@ class Side(str, Enum):
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class _Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind like Ctrl-C (temporary files go), then exit 128 + n."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    import signal
+
+    from hopfield_cli._workers import stop_children
+
+    for name in ("SIGTERM", "SIGHUP"):  # a second signal must not interrupt the clean-up
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
+    stop_children()  # before unwinding: a pool's shutdown would wait for busy workers
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise _Terminated(signum)
+
+
+@contextmanager
+def _signals_handled() -> Iterator[None]:
+    """SIGTERM and SIGHUP (and SIGINT) unwind the command; the old handlers come back after."""
+    import signal
+
+    names = [name for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    previous: dict[int, Any] = {}
+    try:
+        for name in names:
+            number = getattr(signal, name)
+            if name == "SIGINT" and signal.getsignal(number) is not signal.default_int_handler:
+                continue  # SIGINT ignored or handled by a caller: leave it so
+            previous[number] = signal.signal(number, _on_signal)
+    except ValueError:  # not the main thread: signals stay as they are
+        pass
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _signal_name(signum: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
 def _handle_errors(command: F) -> F:
-    """Map library errors to ``Error: ...`` + exit 1, and Ctrl-C to exit 130."""
+    """Map library errors to ``Error: ...`` + exit 1, Ctrl-C to exit 130, SIGTERM/SIGHUP to 128 + n."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return command(*args, **kwargs)
+            with _signals_handled(), warnings.catch_warnings():
+                # Overflow in exp() and the like is reported as a figure (null in --json), not a warning.
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return command(*args, **kwargs)
         except (HopfieldError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
-            typer.echo(f"Error: {_one_line(exc)}", err=True)
+            typer.echo(f"Error: {_one_line(exc)}{_flag_hint(exc)}", err=True)
+            raise typer.Exit(EXIT_ERROR) from None
+        except BrokenPipeError:
+            # The reader of stdout went away (`| head -1`): say so once, and let the
+            # interpreter's final flush write to nowhere instead of printing a warning.
+            with contextlib.suppress(OSError, AttributeError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            typer.echo("Error: standard output was closed by its reader", err=True)
             raise typer.Exit(EXIT_ERROR) from None
         except OSError as exc:
             name = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
@@ -135,8 +209,18 @@ def _handle_errors(command: F) -> F:
         except KeyboardInterrupt:
             typer.echo("Interrupted.", err=True)
             raise typer.Exit(EXIT_INTERRUPTED) from None
+        except _Terminated as exc:
+            typer.echo(f"Terminated by {_signal_name(exc.signum)}.", err=True)
+            raise typer.Exit(128 + exc.signum) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _flag_hint(exc: BaseException) -> str:
+    """The options that would get past a structured library error."""
+    if isinstance(exc, PixelLimitError):
+        return " (raise it with --max-pixels" + (", or use --limit)" if exc.stack else ")")
+    return ""
 
 
 def _one_line(exc: BaseException) -> str:
@@ -203,8 +287,6 @@ def _seed_option(value: int | None) -> int | None:
 
 
 # Upper bounds of counts: what a run can finish, and what fits a C integer (no OverflowError).
-# MAX_DEGREE is rules.MAX_DEGREE (a test checks): importing rules here would load NumPy for --help.
-MAX_DEGREE = 30
 _MAX_ITER = 1_000_000
 _MAX_TRIALS = 10_000
 _MAX_CUES = 100_000
@@ -225,6 +307,14 @@ def _beta_option(value: float | None) -> float | None:
     return value
 
 
+DegreeOption = Annotated[
+    int | None,
+    typer.Option(
+        min=MIN_DEGREE,
+        max=MAX_DEGREE,
+        help=f"Polynomial rule: degree n of F(x) = x^n (default {DEFAULT_DEGREE}).",
+    ),
+]
 BetaOption = Annotated[
     float | None,
     typer.Option(
@@ -259,7 +349,9 @@ MaxPixelsOption = Annotated[
 def _console() -> "Console":
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    # No markup, no emoji codes: file and memory names ("photo [draft].png", "a[/x]",
+    # ":x:") are shown as written; styles come only as Text objects.
+    return Console(stderr=True, highlight=False, markup=False, emoji=False)
 
 
 @contextmanager
@@ -328,9 +420,23 @@ def _output_paths(output: Path, names: Sequence[str], suffix: str = ".png") -> l
 
 
 def _emit_json(obj: dict[str, Any]) -> None:
+    """One JSON object per line; NaN and infinities (not JSON) become null."""
     import json
 
-    sys.stdout.write(json.dumps(obj) + "\n")
+    if sys.stdout is None:
+        raise HopfieldError("standard output is closed; --json has nowhere to go")
+    sys.stdout.write(json.dumps(_finite(obj), allow_nan=False) + "\n")
+    sys.stdout.flush()  # a closed pipe is reported here, not at exit
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 # ---------------------------------------------------------------- train
@@ -366,10 +472,10 @@ def train(
     centered: Annotated[
         bool, typer.Option("--centered", help="Hebbian: centre patterns by their mean activity.")
     ] = False,
-    threshold: Annotated[float, typer.Option(help="Extra threshold added to every neuron.")] = 0.0,
-    degree: Annotated[
-        int, typer.Option(min=2, max=MAX_DEGREE, help="Polynomial rule: degree n of F(x) = x^n.")
-    ] = 3,
+    threshold: Annotated[
+        float | None, typer.Option(help="Binary rules: extra threshold added to every neuron (default 0).")
+    ] = None,
+    degree: DegreeOption = None,
     beta: BetaOption = None,
     color: ColorOption = False,
     append: Annotated[
@@ -384,26 +490,29 @@ def train(
     as_json: JsonOption = False,
 ) -> None:
     """Store images as memories and save the network as an .npz model."""
-    if not math.isfinite(threshold):
+    if threshold is not None and not math.isfinite(threshold):
         raise typer.BadParameter(f"must be finite, got {threshold}", param_hint="--threshold")
     target = output if output is not None else append
     if target is None:
         raise typer.BadParameter("give the model file to write", param_hint="--output")
     _refuse_overwriting_inputs([target], inputs)
 
+    from hopfield_cli._atomic import lock_exclusive
     from hopfield_cli.images import to_pattern, to_values
     from hopfield_cli.model import Model
     from hopfield_cli.persistence import load_model, save_model
 
+    # Held until this function returns: a concurrent --append waits instead of losing images.
+    lock = lock_exclusive(append) if append is not None else None  # noqa: F841
     base = load_model(append) if append is not None else None
     if base is not None:
         _check_same(base.shape, parse_size(size) if size else None, "--size")
         _check_same(base.binarize, binarize, "--binarize")
         _check_same(base.rule, rule.value if rule else None, "--rule")
         _check_same(base.channels, 3 if color else None, "--color")
-    elif rule is Rule.continuous or binarize == NO_BINARIZE:
+    elif rule is GREY or binarize == NO_BINARIZE:
         # Grey levels and the continuous rule go together: either option implies the other.
-        if rule not in (None, Rule.continuous):
+        if rule not in (None, GREY):
             raise typer.BadParameter(
                 "--binarize none keeps grey levels, which only --rule continuous stores", param_hint="--rule"
             )
@@ -412,9 +521,11 @@ def train(
                 "--rule continuous stores grey levels: leave out --binarize or give none",
                 param_hint="--binarize",
             )
-        rule, binarize = Rule.continuous, NO_BINARIZE
+        rule, binarize = GREY, NO_BINARIZE
     elif color:
         raise typer.BadParameter("colour is kept only with --rule continuous", param_hint="--color")
+    chosen = (rule or DEFAULT_RULE).value
+    own = _rule_params([chosen], centered=centered or None, threshold=threshold, degree=degree, beta=beta)
     shape = base.shape if base is not None else parse_size(size or DEFAULT_SIZE)
     images = _read_inputs(inputs, max_pixels=max_pixels, limit=limit, quiet=quiet, what="images", shape=shape)
 
@@ -442,21 +553,38 @@ def train(
             names=tuple(names),
             shape=shape,
             binarize=method,
-            rule=(rule or DEFAULT_RULE).value,
-            centered=centered,
-            threshold=threshold,
-            degree=degree,
-            beta=beta,
+            rule=chosen,
             channels=channels,
+            **own[chosen],
         )
-    if model.rule == "pseudoinverse":
-        model.network()  # the one rule that can refuse patterns: fail before writing
+    if model.spec.can_refuse:
+        model.network()  # a rule that can refuse patterns: fail before writing
     save_model(model, target)
     summary = _train_summary(model, target)
     if as_json:
         _emit_json(summary)
     if not quiet:
         _print_train_summary(summary)
+
+
+def _rule_params(rules: Sequence[str], **given: Any) -> dict[str, dict[str, Any]]:
+    """Each rule's own parameters among the options given (None: not given).
+
+    An option that none of ``rules`` takes is a usage error naming it and the rules.
+    """
+    from hopfield_cli.specs import parameter_names
+
+    own: dict[str, dict[str, Any]] = {name: {} for name in rules}
+    for option, value in given.items():
+        if value is None:
+            continue
+        takers = [name for name in rules if option in parameter_names(name)]
+        if not takers:
+            names = " and ".join(dict.fromkeys(rules))
+            raise typer.BadParameter(f"--{option} does not apply to --rule {names}", param_hint=f"--{option}")
+        for name in takers:
+            own[name][option] = value
+    return own
 
 
 def _refuse_overwriting_inputs(
@@ -488,6 +616,14 @@ def _refuse_overwriting_inputs(
             )
 
 
+def _same_path(a: Path, b: Path) -> bool:
+    """Whether two spellings name one file (which need not exist yet)."""
+    try:
+        return a.samefile(b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
 def _check_same(stored: object, requested: object, option: str) -> None:
     if requested is not None and requested != stored:
         raise typer.BadParameter(
@@ -495,89 +631,13 @@ def _check_same(stored: object, requested: object, option: str) -> None:
         )
 
 
-# Overlap above which stored memories of a rule start to interfere.
-_CORRELATION_WARNING = {"hebbian": 0.5, "storkey": 0.7}
-_DEFAULT_CORRELATION_WARNING = 0.95
-
-
-#: Closest memories (RMS over intensities in [0, 1]) below which a cue may recall either.
-_CONTINUOUS_CLOSE = 2.0 / 255.0
-
-
-def _continuous_train_summary(model: "Model", path: Path) -> dict[str, Any]:
-    from hopfield_cli.continuous import closest_pair
-
-    summary: dict[str, Any] = {
-        "model": str(path),
-        "patterns": model.n_patterns,
-        "neurons": model.n_neurons,
-        "shape": list(model.shape),
-        "rule": model.rule,
-        "channels": model.channels,
-        "load": model.n_patterns / model.n_neurons,
-        "capacity_estimate": None,
-        "capacity_line": None,
-        "min_distance": None,
-        "min_distance_pair": None,
-        "warnings": [],
-    }
-    if model.n_patterns > 1:
-        pair = closest_pair(model.memories)
-        summary["min_distance"] = pair.distance
-        summary["min_distance_pair"] = [model.names[k] for k in pair.pair]
-        summary["distances_sampled"] = pair.sampled
-        if pair.distance < _CONTINUOUS_CLOSE:
-            a, b = summary["min_distance_pair"]
-            summary["warnings"].append(
-                f"{a} and {b} differ by {pair.distance * 255:.1f} grey levels (RMS); a cue may recall either"
-            )
-    return summary
-
-
 def _train_summary(model: "Model", path: Path) -> dict[str, Any]:
-    if model.is_continuous:
-        return _continuous_train_summary(model, path)
-    from hopfield_cli.capacity import theory
-    from hopfield_cli.metrics import pairwise_overlaps
-
-    n, p = model.n_neurons, model.n_patterns
-    lines = theory(model.rule, n, **model.params()) if n >= 2 else {}
-    estimate_name, estimate = min(lines.items(), key=lambda item: item[1], default=(None, math.inf))
-    summary: dict[str, Any] = {
-        "model": str(path),
-        "patterns": p,
-        "neurons": n,
-        "shape": list(model.shape),
-        "rule": model.rule,
-        "load": p / n,
-        "capacity_estimate": estimate if math.isfinite(estimate) else None,
-        "capacity_line": estimate_name,
-        "max_overlap": None,
-        "max_overlap_pair": None,
-        "warnings": [],
-    }
-    if p > 1:
-        pairs = pairwise_overlaps(model.patterns)
-        summary["max_overlap"] = pairs.max_overlap
-        summary["max_overlap_pair"] = [model.names[k] for k in pairs.pair]
-        summary["overlaps_sampled"] = pairs.sampled
-    warnings: list[str] = summary["warnings"]
-    if p > estimate:
-        warnings.append(
-            f"{p} patterns exceed the {model.rule} capacity estimate {estimate_name} = {estimate:.0f}"
-        )
-    limit = _CORRELATION_WARNING.get(model.rule, _DEFAULT_CORRELATION_WARNING)
-    if summary["max_overlap"] is not None and summary["max_overlap"] > limit:
-        a, b = summary["max_overlap_pair"]
-        warnings.append(
-            f"{a} and {b} overlap by {summary['max_overlap']:.2f}; correlated memories may merge on recall"
-            + (" (try --rule exponential)" if model.rule in _CORRELATION_WARNING else "")
-        )
-    return summary
+    return {"model": str(path)} | model.summary()
 
 
 def _print_train_summary(summary: dict[str, Any]) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=f"Stored in {summary['model']}", show_header=False)
     table.add_row("patterns", str(summary["patterns"]))
@@ -600,7 +660,7 @@ def _print_train_summary(summary: dict[str, Any]) -> None:
     console = _console()
     console.print(table)
     for warning in summary["warnings"]:
-        console.print(f"[yellow]Warning:[/yellow] {warning}")
+        console.print(Text.assemble(("Warning:", "yellow"), f" {warning}"))
 
 
 # ---------------------------------------------------------------- corrupt
@@ -740,14 +800,14 @@ def recall(
     update: Annotated[
         Update,
         typer.Option(help="sync: all neurons at once; async: one at a time; stochastic: annealed Glauber."),
-    ] = Update.sync,
-    max_iter: MaxIterOption = 100,
+    ] = DEFAULT_UPDATE_CHOICE,
+    max_iter: MaxIterOption = DEFAULT_MAX_ITER,
     temperature: Annotated[
         float, typer.Option(callback=_nonnegative_option, help="Start temperature of --update stochastic.")
-    ] = 0.5,
+    ] = DEFAULT_TEMPERATURE,
     anneal: Annotated[
         int, typer.Option(min=1, max=_MAX_ITER, help="Sweeps over which --update stochastic cools to zero.")
-    ] = 10,
+    ] = DEFAULT_ANNEAL,
     seed: SeedOption = None,
     similarity: Annotated[
         Similarity,
@@ -779,6 +839,8 @@ def recall(
     _refuse_overwriting_inputs(targets, [model_path, *inputs])
     if montage is not None:
         _refuse_overwriting_inputs([montage], [model_path, *inputs], "--montage")
+        if any(_same_path(montage, target) for target in targets):
+            raise typer.BadParameter(f"{montage} is also a recall output", param_hint="--montage")
     if model.is_continuous:
         _recall_continuous(model, images, targets, similarity.value, max_iter, montage, quiet, as_json)
         return
@@ -894,6 +956,7 @@ def _recall_continuous(
 
 def _print_continuous_recall(records: list[dict[str, Any]]) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     console = _console()
     if len(records) <= 3:
@@ -918,7 +981,7 @@ def _print_continuous_recall(records: list[dict[str, Any]]) -> None:
             record["nearest"],
             f"{record['weight']:.4f}",
             quality,
-            f"[{style}]{record['verdict']}[/{style}]",
+            Text(record["verdict"], style=style),
             str(record["iterations"]),
             record["status"],
         )
@@ -946,6 +1009,7 @@ def _recall_record(
 
 def _print_recall(records: list[dict[str, Any]], results: "list[RecallResult]") -> None:
     from rich.table import Table
+    from rich.text import Text
 
     console = _console()
     if len(records) <= 3:
@@ -968,7 +1032,7 @@ def _print_recall(records: list[dict[str, Any]], results: "list[RecallResult]") 
             record["nearest"],
             f"{record['overlap']:.4f}",
             str(record["hamming"]),
-            f"[{style}]{record['verdict']}[/{style}]",
+            Text(record["verdict"], style=style),
             str(record["iterations"]),
             record["status"],
         )
@@ -1009,7 +1073,7 @@ def capacity(
         str | None,
         typer.Option(help="Comma-separated numbers of stored patterns P (default: a grid per rule)."),
     ] = None,
-    update: Annotated[Update, typer.Option(help="Dynamics used for recall.")] = Update.sync,
+    update: Annotated[Update, typer.Option(help="Dynamics used for recall.")] = DEFAULT_UPDATE_CHOICE,
     criterion: Annotated[
         str,
         typer.Option(
@@ -1020,8 +1084,8 @@ def capacity(
     cues: Annotated[
         int, typer.Option(min=1, max=_MAX_CUES, help="Most stored patterns cued per load and trial.")
     ] = 100,
-    max_iter: MaxIterOption = 100,
-    degree: Annotated[int, typer.Option(min=2, max=MAX_DEGREE, help="Degree of the polynomial rule.")] = 3,
+    max_iter: MaxIterOption = DEFAULT_MAX_ITER,
+    degree: DegreeOption = None,
     beta: Annotated[
         float | None, typer.Option(help="Inverse temperature of the exponential rule (default: from N).")
     ] = None,
@@ -1032,6 +1096,15 @@ def capacity(
             min=1, max=_MAX_JOBS, help=f"Worker processes for independent trials (at most {_MAX_JOBS} here)."
         ),
     ] = 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            envvar="DASK_SCHEDULER_ADDRESS",
+            show_envvar=True,
+            help="Run the trials on the Dask cluster of this scheduler (such as tcp://host:8786) instead "
+            "of this machine; needs pip install 'hopfield-cli[dask]'.",
+        ),
+    ] = None,
     csv: Annotated[Path | None, typer.Option(help="Also write the per-load results as CSV.")] = None,
     plot: Annotated[
         Path | None,
@@ -1042,7 +1115,7 @@ def capacity(
     as_json: JsonOption = False,
 ) -> None:
     """Measure how many patterns a network holds, against theory."""
-    if rules and Rule.continuous in rules:
+    if rules and GREY in rules:
         raise typer.BadParameter(
             "capacity sweeps binary rules; the continuous rule's capacity is exponential in N",
             param_hint="--rule",
@@ -1062,12 +1135,30 @@ def capacity(
         )
     if beta is not None and not (math.isfinite(beta) and beta > 0):
         raise typer.BadParameter(f"must be a finite number > 0, got {beta}", param_hint="--beta")
+    written = [path for path in (csv, plot) if path is not None]
+    _refuse_overwriting_inputs(written, [images] if images is not None else [], "--csv/--plot")
+    if csv is not None and plot is not None and _same_path(csv, plot):
+        raise typer.BadParameter(f"{csv} is given for both", param_hint="--csv/--plot")
+    chosen = [r.value for r in rules] if rules else [DEFAULT_CAPACITY_RULE]
+    own = _rule_params(chosen, degree=degree, beta=beta)
     if plot is not None:
         _require_matplotlib()
+    if scheduler is not None:
+        scheduler = _scheduler_option(scheduler, jobs)
     import numpy as np
 
-    from hopfield_cli.capacity import capacity_sweep
+    from hopfield_cli.capacity import capacity_sweep, default_loads
 
+    for rule in chosen if parsed_loads is None else []:
+        if neurons is None:
+            break  # --images: the loads never exceed the images given
+        top = default_loads(rule, neurons, **own[rule])[-1]
+        if top * neurons > _MAX_LOAD_VALUES:
+            raise typer.BadParameter(
+                f"the default {rule} loads reach P = {top}, and P x N = {top * neurons} is over "
+                f"{_MAX_LOAD_VALUES}; give a smaller --neurons or --loads",
+                param_hint="--neurons",
+            )
     patterns = None
     if images is not None:
         from hopfield_cli.images import to_pattern
@@ -1077,39 +1168,93 @@ def capacity(
             [images], max_pixels=max_pixels, limit=None, quiet=quiet, what="images", shape=shape
         )
         patterns = np.stack([to_pattern(image, shape, binarize, use_known=False) for image in gray])
-    chosen = [r.value for r in rules] if rules else ["hebbian"]
+    from hopfield_cli.specs import GRID_POINTS
+
     results = []
-    for rule in chosen:
-        total = trials * (len(parsed_loads) if parsed_loads else 12)
-        with _progress(f"Capacity: {rule}", total, quiet) as advance:
-            results.append(
-                capacity_sweep(
-                    rule,
-                    neurons=neurons,
-                    patterns=patterns,
-                    loads=parsed_loads,
-                    noise=noise,
-                    trials=trials,
-                    update=update.value,
-                    criterion=parsed_criterion,
-                    cues=cues,
-                    max_iter=max_iter,
-                    rng=seed,
-                    progress=advance,
-                    jobs=jobs,
-                    degree=degree,
-                    beta=beta,
+    with _dask_executor(scheduler) as executor:
+        for rule in chosen:
+            total = trials * (len(parsed_loads) if parsed_loads else GRID_POINTS)
+            with _progress(f"Capacity: {rule}", total, quiet) as advance:
+                results.append(
+                    capacity_sweep(
+                        rule,
+                        neurons=neurons,
+                        patterns=patterns,
+                        loads=parsed_loads,
+                        noise=noise,
+                        trials=trials,
+                        update=update.value,
+                        criterion=parsed_criterion,
+                        cues=cues,
+                        max_iter=max_iter,
+                        rng=seed,
+                        progress=advance,
+                        jobs=jobs,
+                        executor=executor,
+                        **own[rule],
+                    )
                 )
-            )
     if csv is not None:
-        _write_capacity_csv(results, csv)
+        from hopfield_cli.capacity import write_capacity_csv
+
+        write_capacity_csv(results, csv)
     if plot is not None:
-        _plot_capacity(results, plot)
+        from hopfield_cli.capacity import plot_capacity
+
+        plot_capacity(results, plot)
     if as_json:
         for result in results:
             _emit_json(result.to_dict())
     if not quiet:
         _print_capacity(results)
+
+
+#: Seconds to wait for a Dask scheduler before giving up (Dask's own default is 30 s).
+SCHEDULER_CONNECT_TIMEOUT = 5
+
+
+def _scheduler_option(address: str, jobs: int) -> str:
+    """Check a scheduler address before Dask sees it (a bad one would hang in Client.__del__)."""
+    if jobs > 1:
+        raise typer.BadParameter(
+            "give --jobs (this machine) or --scheduler (a Dask cluster), not both", param_hint="--scheduler"
+        )
+    address = address.strip()
+    full = address if "://" in address else f"tcp://{address}"
+    protocol, _, location = full.partition("://")
+    host, _, port = location.rpartition(":")
+    if protocol not in ("tcp", "tls") or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise typer.BadParameter(
+            f"must be a scheduler address such as tcp://host:8786, got {address!r}", param_hint="--scheduler"
+        )
+    return full
+
+
+@contextmanager
+def _dask_executor(address: str | None) -> "Iterator[Executor | None]":
+    """A concurrent.futures view of a Dask client on ``address``; None without one."""
+    if address is None:
+        yield None
+        return
+    try:
+        from distributed import Client
+    except ImportError:
+        raise HopfieldError("--scheduler needs Dask: pip install 'hopfield-cli[dask]'") from None
+    try:
+        client = Client(  # type: ignore[no-untyped-call]
+            address, timeout=SCHEDULER_CONNECT_TIMEOUT, set_as_default=False
+        )
+    except (OSError, TimeoutError) as exc:
+        raise HopfieldError(f"cannot reach the Dask scheduler at {address}: {_one_line(exc)}") from None
+    try:
+        # pure=False: every trial is its own task, even if two sweeps ask for the same one.
+        yield client.get_executor(pure=False)  # type: ignore[no-untyped-call]
+    except ModuleNotFoundError as exc:
+        raise HopfieldError(
+            f"a Dask worker of {address} cannot import {exc.name}: install hopfield-cli on every worker"
+        ) from None
+    finally:
+        client.close()  # type: ignore[no-untyped-call]
 
 
 def _criterion_option(text: str) -> str | float:
@@ -1147,66 +1292,6 @@ def _require_matplotlib() -> None:
         raise HopfieldError("--plot needs matplotlib: pip install 'hopfield-cli[plot]'")
 
 
-def _write_capacity_csv(results: list[Any], path: Path) -> None:
-    """One row per rule and load: the fields of ``CapacityPoint`` plus P/N."""
-    import csv
-    import dataclasses
-    import io
-
-    from hopfield_cli._atomic import atomic_path
-
-    rows = [
-        {"rule": result.rule, "neurons": result.neurons, "load_ratio": point.load / result.neurons}
-        | dataclasses.asdict(point)
-        for result in results
-        for point in result.points
-    ]
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({key: _csv_cell(value) for key, value in row.items()})
-    with atomic_path(path) as temporary:
-        temporary.write_text(buffer.getvalue(), encoding="utf-8")
-
-
-def _csv_cell(value: Any) -> Any:
-    if isinstance(value, bool):
-        return int(value)
-    return f"{value:.6g}" if isinstance(value, float) else value
-
-
-def _plot_capacity(results: list[Any], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from hopfield_cli._atomic import atomic_path
-
-    figure, axis = plt.subplots(figsize=(7, 4.5), dpi=120)
-    for k, result in enumerate(results):
-        color = f"C{k}"
-        ratio = [p.load / result.neurons for p in result.points]
-        axis.plot(ratio, [p.exact for p in result.points], "o-", color=color, label=f"{result.rule}: exact")
-        axis.plot(
-            ratio, [p.overlap for p in result.points], ":", color=color, label=f"{result.rule}: overlap"
-        )
-        for name, value in result.theory.items():
-            if math.isfinite(value) and value / result.neurons <= 2 * max(ratio):
-                axis.axvline(value / result.neurons, color=color, linestyle="--", linewidth=0.8)
-                axis.annotate(name, (value / result.neurons, 0.02), rotation=90, fontsize=7, color=color)
-    axis.set_xlabel("load P / N")
-    axis.set_ylabel("share recalled exactly / mean overlap")
-    axis.set_ylim(-0.05, 1.05)
-    axis.set_title(f"Capacity at N = {results[0].neurons}, {results[0].noise:.0%} flipped bits")
-    axis.legend(fontsize=7)
-    figure.tight_layout()
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png")
-    plt.close(figure)
-
-
 def _print_capacity(results: list[Any]) -> None:
     from rich.table import Table
 
@@ -1238,7 +1323,6 @@ def _print_capacity(results: list[Any]) -> None:
 # ---------------------------------------------------------------- inspect
 
 _MAX_HEATMAP_NEURONS = 4096
-_MAX_OVERLAP_MATRIX = 64
 
 
 @app.command()
@@ -1273,31 +1357,9 @@ def inspect(
     if model.is_continuous:
         _inspect_continuous(model, model_path, weights, patterns, quiet, as_json)
         return
-    from hopfield_cli.capacity import theory
     from hopfield_cli.images import save_png
-    from hopfield_cli.metrics import overlap, pairwise_overlaps
 
-    lines = theory(model.rule, model.n_neurons, **model.params()) if model.n_neurons >= 2 else {}
-    pairs = pairwise_overlaps(model.patterns)
-    # The full matrix only where it is readable (and small enough for JSON).
-    overlaps = overlap(model.patterns, model.patterns) if model.n_patterns <= _MAX_OVERLAP_MATRIX else None
-    info: dict[str, Any] = {
-        "model": str(model_path),
-        "rule": model.rule,
-        "params": model.params(),
-        "shape": list(model.shape),
-        "neurons": model.n_neurons,
-        "patterns": model.n_patterns,
-        "names": list(model.names),
-        "binarize": model.binarize,
-        "load": model.n_patterns / model.n_neurons,
-        "theory": {k: v for k, v in lines.items() if math.isfinite(v)},
-        "max_overlap": pairs.max_overlap if model.n_patterns > 1 else None,
-        "max_overlap_pair": [model.names[k] for k in pairs.pair] if model.n_patterns > 1 else None,
-        "mean_overlap": pairs.mean_overlap if model.n_patterns > 1 else None,
-        "overlaps_sampled": pairs.sampled,
-        "overlaps": None if overlaps is None else overlaps.round(6).tolist(),
-    }
+    info: dict[str, Any] = {"model": str(model_path)} | model.describe()
     if weights is not None:
         from hopfield_cli.network import QuadraticNetwork
 
@@ -1321,30 +1383,11 @@ def _inspect_continuous(
     model: "Model", model_path: Path, weights: Path | None, patterns: Path | None, quiet: bool, as_json: bool
 ) -> None:
     """Inspect grey or colour memories: sizes, closest pair, a contact sheet."""
-    from hopfield_cli.continuous import closest_pair, pairwise_distances
     from hopfield_cli.images import montage_values, save_png
 
     if weights is not None:
         raise HopfieldError("--weights: the continuous rule has no pairwise weight matrix to draw")
-    network = model.continuous_network()
-    pair = closest_pair(model.memories) if model.n_patterns > 1 else None
-    distances = pairwise_distances(model.memories) if model.n_patterns <= _MAX_OVERLAP_MATRIX else None
-    info: dict[str, Any] = {
-        "model": str(model_path),
-        "rule": model.rule,
-        "params": {"beta": network.beta},
-        "shape": list(model.shape),
-        "channels": model.channels,
-        "neurons": model.n_neurons,
-        "patterns": model.n_patterns,
-        "names": list(model.names),
-        "binarize": model.binarize,
-        "load": model.n_patterns / model.n_neurons,
-        "min_distance": None if pair is None else pair.distance,
-        "min_distance_pair": None if pair is None else [model.names[k] for k in pair.pair],
-        "distances_sampled": None if pair is None else pair.sampled,
-        "distances": None if distances is None else distances.round(6).tolist(),
-    }
+    info: dict[str, Any] = {"model": str(model_path)} | model.describe()
     if patterns is not None:
         columns = max(1, math.ceil(math.sqrt(model.n_patterns)))
         flat = model.memories.astype(float) / 255.0
@@ -1360,17 +1403,18 @@ def _inspect_continuous(
     colour = "colour" if model.channels == 3 else "grey"
     summary = Table(title=f"Model {info['model']}", show_header=False)
     summary.add_row("rule", f"{model.rule} ({colour} levels)")
-    summary.add_row("parameters", f"beta={network.beta:g}")
+    summary.add_row("parameters", f"beta={info['params']['beta']:g}")
     summary.add_row("patterns", str(model.n_patterns))
     summary.add_row(
         "pixels", f"{model.shape[0] * model.shape[1]} ({model.shape[1]}x{model.shape[0]}, {colour})"
     )
-    if pair is not None:
+    if info["min_distance"] is not None:
         a, b = info["min_distance_pair"]
-        sampled = f" (among {pair.sampled} sampled)" if pair.sampled else ""
-        summary.add_row("closest pair", f"{pair.distance * 255:.1f} levels RMS ({a}, {b}){sampled}")
+        sampled = f" (among {info['distances_sampled']} sampled)" if info["distances_sampled"] else ""
+        summary.add_row("closest pair", f"{info['min_distance'] * 255:.1f} levels RMS ({a}, {b}){sampled}")
     console.print(summary)
     names = info["names"]
+    distances = info["distances"]
     if 1 < len(names) <= 16 and distances is not None:
         table = Table(title="Pairwise RMS distances (levels)")
         table.add_column("")

@@ -28,6 +28,11 @@ one.  But noise never leaves a 5 x 5 patch flat, so when the cue is noisy
 (and the network knows the image shape) flat patches are set aside as
 damage before the scale is fitted again and memories are scored.
 
+Noise is clipped to [0, 1], so a noisy cue does not scatter around a
+memory's levels but around ``E[clip(x + s Z)]``: a black sky under noise of
+0.5 averages 0.2 and would match a dark grey picture better than its own.
+For noisy cues the residuals are taken against those expected levels.
+
 Pixels are vectors of ``C`` channels (1 grey, 3 colour) in [0, 1]; an
 occluder hides whole pixels, so a pixel's residual is the root mean square
 over its channels.  Unknown pixels of a cue (erased, transparent) take no
@@ -119,6 +124,21 @@ def _check_beta(beta: Any) -> float:
     if not (math.isfinite(beta) and beta > 0):
         raise InvalidParameterError(f"beta must be a finite number > 0, got {beta!r}")
     return float(beta)
+
+
+def _clipped_means(scale: float) -> NDArray[np.float32]:
+    """``E[clip(x + scale Z, 0, 1)]`` for the 256 levels x, Z standard normal."""
+    x = np.arange(256) / 255.0
+    erf = np.vectorize(math.erf, otypes=[np.float64])
+
+    def below(t: NDArray[np.float64]) -> NDArray[np.float64]:
+        # E[min(0, t + Z)] = t Phi(-t) - phi(t).
+        return np.asarray(
+            t * 0.5 * (1.0 + erf(-t / math.sqrt(2.0))) - np.exp(-0.5 * t * t) / math.sqrt(2 * math.pi)
+        )
+
+    # clip(y) = y - min(0, y) + min(0, 1 - y).
+    return np.asarray(x - scale * below(x / scale) + scale * below((1.0 - x) / scale), dtype=np.float32)
 
 
 def _box(values: NDArray[np.float64], size: int) -> NDArray[np.float64]:
@@ -277,12 +297,14 @@ class ContinuousNetwork:
         arr, mask = self._as_state(state, known)
         return self._scale(arr, mask)
 
-    def _scale(self, state: NDArray[np.float64], known: NDArray[np.bool_]) -> float:
+    def _scale(
+        self, state: NDArray[np.float64], known: NDArray[np.bool_], table: NDArray[np.float32] | None = None
+    ) -> float:
         if not known.any():
             return MIN_SCALE
         best = math.inf
         for rows in self._blocks(int(known.sum())):
-            r = self._residuals_rows(state, known, rows)
+            r = self._residuals_rows(state, known, rows, table)
             if self.similarity == "robust":
                 value = _QUANTILE_TO_SIGMA * float(np.quantile(r, SCALE_QUANTILE, axis=1).min())
             else:
@@ -320,8 +342,14 @@ class ContinuousNetwork:
         covered = _box(centres.astype(np.float64).reshape(1, height, width, 1), WINDOW)[0, :, :, 0] > 0
         return np.asarray(covered.reshape(-1) & known)
 
-    def _residuals_rows(self, state: NDArray[np.float64], known: NDArray[np.bool_], rows: slice) -> Any:
-        x = self._x[rows][:, known]
+    def _residuals_rows(
+        self,
+        state: NDArray[np.float64],
+        known: NDArray[np.bool_],
+        rows: slice,
+        table: NDArray[np.float32] | None = None,
+    ) -> Any:
+        x = (self._x[rows] if table is None else table[self.memories[rows]])[:, known]
         diff = x - state[known].astype(np.float32)[np.newaxis]
         return np.sqrt(np.square(diff).mean(axis=2, dtype=np.float64))
 
@@ -353,14 +381,24 @@ class ContinuousNetwork:
         s = self._scale(arr, mask) if scale is None else float(scale)
         return self._distances(arr, mask, s)
 
+    def _table(self, s: float) -> NDArray[np.float32] | None:
+        """What a cue with noise of scale ``s`` shows of each level on average, when it matters."""
+        if self.similarity != "robust" or s < FLAT / 255.0:
+            return None
+        return _clipped_means(s)
+
     def _distances(
-        self, state: NDArray[np.float64], known: NDArray[np.bool_], s: float
+        self,
+        state: NDArray[np.float64],
+        known: NDArray[np.bool_],
+        s: float,
+        table: NDArray[np.float32] | None = None,
     ) -> NDArray[np.float64]:
         out = np.zeros(self.n_patterns)
         if not known.any():
             return out
         for rows in self._blocks(int(known.sum())):
-            u = self._residuals_rows(state, known, rows) / s
+            u = self._residuals_rows(state, known, rows, table) / s
             loss = tukey_rho(u) if self.similarity == "robust" else 0.5 * np.square(u)
             out[rows] = self.channels * loss.sum(axis=1)
         return out
@@ -422,7 +460,11 @@ class ContinuousNetwork:
         if flat is not None and ignored:
             mask = mask & ~flat
             s = self._scale(state, mask)
-        d = self._distances(state, mask, s)
+        table = self._table(s)
+        if table is not None:
+            s = self._scale(state, mask, table)
+            table = self._table(s)
+        d = self._distances(state, mask, s, table)
         energies = [self._energy(d)]
         weights = self._weights(d)
         status = "max-iter"
@@ -430,7 +472,7 @@ class ContinuousNetwork:
         for _ in range(max_iter):
             iterations += 1
             new = self.readout(weights)
-            new_d = self._distances(new, mask, s)
+            new_d = self._distances(new, mask, s, table)
             new_energy = self._energy(new_d)
             # Changes below half a grey level leave the stored uint8 image unchanged.
             moved = bool(np.abs(new - state).max() > 0.5 / 255.0) or iterations == 1

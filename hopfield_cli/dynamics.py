@@ -25,20 +25,21 @@ from hopfield_cli._validate import (
     check_positive_int,
 )
 from hopfield_cli.network import DenseNetwork, Network
+from hopfield_cli.options import DEFAULT_ANNEAL as DEFAULT_ANNEAL
+from hopfield_cli.options import DEFAULT_MAX_ITER as DEFAULT_MAX_ITER
+from hopfield_cli.options import DEFAULT_TEMPERATURE as DEFAULT_TEMPERATURE
+from hopfield_cli.options import DEFAULT_UPDATE, UPDATE_NAMES
 
 if TYPE_CHECKING:
     from hopfield_cli._validate import RNGLike
 
-UPDATES = ("sync", "async", "stochastic")
+UPDATES: tuple[str, ...] = UPDATE_NAMES
 FIXED_POINT = "fixed point"
 TWO_CYCLE = "2-cycle"
 #: Sync run that fell into a 2-cycle, then run asynchronously from the cue to a fixed point.
 CYCLE_THEN_FIXED = "2-cycle, then async fixed point"
 MAX_ITER = "max-iter"
 
-DEFAULT_MAX_ITER = 100
-DEFAULT_TEMPERATURE = 0.5
-DEFAULT_ANNEAL = 10
 _SYNC_CHUNK = 256
 #: Fields closer to zero than this are ties (see :func:`decide`).
 TIE_TOLERANCE = 1e-9
@@ -83,7 +84,7 @@ def recall(
     network: Network,
     cues: Any,
     *,
-    update: str = "async",
+    update: str = DEFAULT_UPDATE,
     max_iter: int = DEFAULT_MAX_ITER,
     temperature: float = DEFAULT_TEMPERATURE,
     anneal: int = DEFAULT_ANNEAL,
@@ -298,7 +299,7 @@ def _recall_async_batch(
         for _ in range(max_iter):
             orders = np.stack([generators[b].permutation(n) for b in active])
             sub = states[active]
-            stepper = network._lockstep(sub)
+            stepper = network.lockstep(sub)
             rows = np.arange(active.size)
             for t in range(n):
                 idx = orders[:, t]
@@ -340,7 +341,7 @@ def _energies(network: Network, states: NDArray[np.int8], fields: NDArray[np.flo
     """Energies of ``states``, from their fields where the network allows it."""
     if states.shape[0] == 0:
         return np.zeros(0)
-    from_fields = network._energy_from_fields(states, fields)
+    from_fields = network.energy_from_fields(states, fields)
     return network.energy(states) if from_fields is None else from_fields
 
 
@@ -402,11 +403,11 @@ def async_sweep(
     """
     order = rng.permutation(network.n_neurons)
     block = _default_block(network.n_neurons) if block is None else block
-    cache = network._start(state)
+    cache = network.start_cache(state)
     changed = 0
     for begin in range(0, order.size, block):
         idx = order[begin : begin + block]
-        rows = network._gather(idx)
+        rows = network.gather_rows(idx)
         current = state[idx]
         draws = rng.random(idx.size) if temperature > 0 else None
         delta = _settle_block(network, cache, idx, rows, current, draws, temperature)
@@ -438,7 +439,7 @@ def _settle_block(
     while start < idx.size:
         part = slice(start, None)
         guess = delta[part]
-        fields = network._prefix_fields(
+        fields = network.prefix_fields(
             cache, idx[part], tuple(r[part] for r in rows), current[part], guess if guess.any() else None
         )
         if draws is None:
@@ -452,6 +453,6 @@ def _settle_block(
         delta[part] = proposed
         settled = slice(start, stop)
         if delta[settled].any():
-            network._apply(cache, tuple(r[settled] for r in rows), delta[settled])
+            network.apply_changes(cache, tuple(r[settled] for r in rows), delta[settled])
         start = stop
     return delta

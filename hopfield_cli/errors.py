@@ -20,6 +20,24 @@ class ImageReadError(HopfieldError):
     """An input file could not be read as an image or pattern stack."""
 
 
+class PixelLimitError(ImageReadError):
+    """An image, or a stack of images, has more pixels than ``max_pixels`` allows.
+
+    Attributes
+    ----------
+    limit : int
+        The ``max_pixels`` limit that was exceeded.
+    stack : bool
+        True when a stack of several images exceeds it in all (reading fewer
+        of them would help).
+    """
+
+    def __init__(self, message: str, *, limit: int, stack: bool = False) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.stack = stack
+
+
 class ModelFileError(HopfieldError):
     """A model file is missing, malformed or from an unsupported version."""
 
@@ -30,3 +48,20 @@ class NoInputError(HopfieldError):
 
 class LearningError(HopfieldError):
     """A learning rule cannot store the given patterns."""
+
+
+class IrrelevantParameterError(InvalidParameterError):
+    """A parameter was given to a rule that does not take it.
+
+    Attributes
+    ----------
+    parameter : str
+        The parameter's name (``beta``, ``degree``, ...).
+    rule : str
+        The rule that does not take it.
+    """
+
+    def __init__(self, parameter: str, rule: str) -> None:
+        super().__init__(f"the {rule} rule takes no {parameter} parameter")
+        self.parameter = parameter
+        self.rule = rule

@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from hopfield_cli._atomic import atomic_path
 from hopfield_cli._npyio import ArrayFileError, ArrayHeader, load_arrays
 from hopfield_cli._validate import as_states, check_positive_int
-from hopfield_cli.errors import ImageReadError, InvalidParameterError, NoInputError
+from hopfield_cli.errors import ImageReadError, InvalidParameterError, NoInputError, PixelLimitError
 from hopfield_cli.options import DEFAULT_BINARIZE, DEFAULT_MAX_PIXELS, NO_BINARIZE, parse_binarize
 
 ARRAY_SUFFIXES = (".npy", ".npz")
@@ -305,9 +305,9 @@ def _ico_frame_sizes(path: Path) -> list[tuple[int, int]]:
 
 def _check_pixels(path: Path, width: int, height: int, max_pixels: int) -> None:
     if width * height > max_pixels:
-        raise ImageReadError(
-            f"{path}: image is {width}x{height} = {width * height} pixels, over the limit of "
-            f"{max_pixels} (raise it with --max-pixels)"
+        raise PixelLimitError(
+            f"{path}: image is {width}x{height} = {width * height} pixels, over the limit of {max_pixels}",
+            limit=max_pixels,
         )
 
 
@@ -391,9 +391,8 @@ def _read_array_file(path: Path, max_pixels: int, limit: int | None) -> list[Gra
             _check_stack(path, header.name, header.shape, header.dtype, max_pixels)
             total += math.prod(header.shape)
         if total > max_pixels:
-            raise ImageReadError(
-                f"{path}: holds {total} pixels in all, over the limit of {max_pixels} "
-                "(raise it with --max-pixels)"
+            raise PixelLimitError(
+                f"{path}: holds {total} pixels in all, over the limit of {max_pixels}", limit=max_pixels
             )
 
     try:
@@ -422,9 +421,9 @@ def _check_stack(
         raise ImageReadError(f"{path}: array {name!r} has dtype {dtype}; expected numbers")
     height, width = shape[-2:]
     if height * width > max_pixels:
-        raise ImageReadError(
-            f"{path}: images of {width}x{height} = {height * width} pixels exceed the limit of "
-            f"{max_pixels} (raise it with --max-pixels)"
+        raise PixelLimitError(
+            f"{path}: images of {width}x{height} = {height * width} pixels exceed the limit of {max_pixels}",
+            limit=max_pixels,
         )
 
 
@@ -484,9 +483,11 @@ def _read_idx(path: Path, max_pixels: int, limit: int | None) -> list[GrayImage]
         dtype = np.dtype(_IDX_DTYPES[head[2]])
         _check_stack(path, stem, (count, shape[1], shape[2]), dtype, max_pixels)
         if count * shape[1] * shape[2] > max_pixels:
-            raise ImageReadError(
+            raise PixelLimitError(
                 f"{path}: {count} images of {shape[2]}x{shape[1]} exceed the limit of {max_pixels} pixels "
-                "in all (raise it with --max-pixels, or use --limit)"
+                "in all",
+                limit=max_pixels,
+                stack=True,
             )
         needed = count * shape[1] * shape[2] * dtype.itemsize
         plain = isinstance(handle, io.BufferedReader)  # gzip.open gives a GzipFile

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -14,14 +15,27 @@ from hopfield_cli._validate import as_patterns, check_choice
 from hopfield_cli.continuous import DEFAULT_SIMILARITY, ContinuousNetwork, as_memories
 from hopfield_cli.errors import InvalidParameterError
 from hopfield_cli.network import Network
-from hopfield_cli.options import DEFAULT_BINARIZE, NO_BINARIZE, parse_binarize
-from hopfield_cli.rules import DEFAULT_RULE, RULES, _check_degree, build_network
+from hopfield_cli.options import (
+    DEFAULT_BINARIZE,
+    DEFAULT_DEGREE,
+    DEFAULT_NOISE,
+    DEFAULT_RULE,
+    NO_BINARIZE,
+    RULE_NAMES,
+    parse_binarize,
+)
+from hopfield_cli.rules import _check_degree
+from hopfield_cli.specs import ContinuousSpec, RuleSpec, spec_for
 
-DEFAULT_DEGREE = 3
+#: Closest grey memories (RMS over intensities in [0, 1]) below which a cue may recall either.
+CLOSE_GREY_DISTANCE = 2.0 / 255.0
+#: Most patterns whose full overlap (or distance) matrix :meth:`Model.describe` returns.
+MAX_MATRIX_PATTERNS = 64
+
 #: The continuous modern Hopfield network (grey and colour memories).
-CONTINUOUS = "continuous"
+CONTINUOUS = ContinuousSpec.name
 #: Every rule a model can use: the binary ones, then the continuous one.
-MODEL_RULES = (*RULES, CONTINUOUS)
+MODEL_RULES: tuple[str, ...] = RULE_NAMES
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,9 @@ class Model:
         the rule default.
     channels : int
         Channels per pixel: 1 (binary or grey) or 3 (colour, continuous only).
+    spec : RuleSpec
+        The rule and its own parameters (built from the fields above; the
+        parameters a rule does not take are ignored).
     """
 
     patterns: NDArray[Any]
@@ -69,11 +86,17 @@ class Model:
     degree: int = DEFAULT_DEGREE
     beta: float | None = None
     channels: int = 1
+    spec: RuleSpec = field(init=False, repr=False, compare=False)
     _network: list[Network] = field(default_factory=list, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_choice("rule", self.rule, MODEL_RULES)
         object.__setattr__(self, "binarize", parse_binarize(self.binarize))
+        object.__setattr__(self, "degree", _check_degree(self.degree))  # a file may say 10**18
+        spec = spec_for(
+            self.rule, centered=self.centered, threshold=self.threshold, degree=self.degree, beta=self.beta
+        )
+        object.__setattr__(self, "spec", spec)
         if self.channels not in (1, 3) or isinstance(self.channels, bool):
             raise InvalidParameterError(f"channels must be 1 or 3, got {self.channels!r}")
         patterns: NDArray[Any]
@@ -90,7 +113,6 @@ class Model:
         object.__setattr__(self, "patterns", patterns)
         object.__setattr__(self, "names", tuple(str(n) for n in self.names))
         object.__setattr__(self, "shape", (int(self.shape[0]), int(self.shape[1])))
-        object.__setattr__(self, "degree", _check_degree(self.degree))  # a file may say 10**18
         if len(self.names) != patterns.shape[0]:
             raise InvalidParameterError(f"got {len(self.names)} names for {patterns.shape[0]} patterns")
         if self.shape[0] * self.shape[1] * self.channels != patterns.shape[1]:
@@ -106,7 +128,7 @@ class Model:
     @property
     def is_continuous(self) -> bool:
         """True for grey or colour memories (the continuous rule)."""
-        return self.rule == CONTINUOUS
+        return not self.spec.binary
 
     @property
     def memories(self) -> NDArray[np.uint8]:
@@ -126,20 +148,15 @@ class Model:
         return int(self.patterns.shape[0])
 
     def params(self) -> dict[str, Any]:
-        """Rule parameters, as passed to :func:`~hopfield_cli.rules.build_network`."""
-        return {
-            "centered": self.centered,
-            "threshold": self.threshold,
-            "degree": self.degree,
-            "beta": self.beta,
-        }
+        """The rule's own parameters (those of :attr:`spec`), by name."""
+        return self.spec.params()
 
     def network(self) -> Network:
         """The network engine for these patterns (built once, then cached)."""
         if self.is_continuous:
             raise InvalidParameterError("the continuous rule has no binary network: use continuous_network")
         if not self._network:
-            self._network.append(build_network(self.rule, self.patterns, **self.params()))
+            self._network.append(self.spec.build(self.patterns))
         return self._network[0]
 
     def continuous_network(self, similarity: str = DEFAULT_SIMILARITY) -> ContinuousNetwork:
@@ -153,6 +170,131 @@ class Model:
         if self.beta is None:
             return ContinuousNetwork(self.memories, similarity=similarity, shape=self.shape)
         return ContinuousNetwork(self.memories, beta=self.beta, similarity=similarity, shape=self.shape)
+
+    def summary(self) -> dict[str, Any]:
+        """What training produced: sizes, load against theory, the closest memories, warnings.
+
+        Returns
+        -------
+        dict
+            JSON-ready: ``patterns``, ``neurons``, ``shape``, ``rule``, ``load``
+            (P/N), ``capacity_estimate`` and ``capacity_line`` (the rule's
+            smallest theory line, None where it has none), the most similar
+            pair (``max_overlap``, or ``min_distance`` for grey memories) and
+            ``warnings`` (texts) when the load or the similarity threatens recall.
+        """
+        n, p = self.n_neurons, self.n_patterns
+        facts: dict[str, Any] = {"patterns": p, "neurons": n, "shape": list(self.shape), "rule": self.rule}
+        warnings: list[str] = []
+        if self.is_continuous:
+            from hopfield_cli.continuous import closest_pair
+
+            facts |= {
+                "channels": self.channels,
+                "load": p / n,
+                "capacity_estimate": None,
+                "capacity_line": None,
+            }
+            facts |= {"min_distance": None, "min_distance_pair": None}
+            if p > 1:
+                pair = closest_pair(self.memories)
+                facts["min_distance"] = pair.distance
+                facts["min_distance_pair"] = [self.names[k] for k in pair.pair]
+                facts["distances_sampled"] = pair.sampled
+                if pair.distance < CLOSE_GREY_DISTANCE:
+                    a, b = facts["min_distance_pair"]
+                    warnings.append(
+                        f"{a} and {b} differ by {pair.distance * 255:.1f} grey levels (RMS); "
+                        "a cue may recall either"
+                    )
+            return facts | {"warnings": warnings}
+        from hopfield_cli.metrics import pairwise_overlaps
+        from hopfield_cli.specs import DEFAULT_CORRELATION_WARNING
+
+        lines = self.theory()
+        line, estimate = min(lines.items(), key=lambda item: item[1], default=(None, math.inf))
+        facts |= {
+            "load": p / n,
+            "capacity_estimate": estimate if math.isfinite(estimate) else None,
+            "capacity_line": line,
+            "max_overlap": None,
+            "max_overlap_pair": None,
+        }
+        if p > 1:
+            pairs = pairwise_overlaps(self.patterns)
+            facts["max_overlap"] = pairs.max_overlap
+            facts["max_overlap_pair"] = [self.names[k] for k in pairs.pair]
+            facts["overlaps_sampled"] = pairs.sampled
+        if p > estimate:
+            warnings.append(f"{p} patterns exceed the {self.rule} capacity estimate {line} = {estimate:.0f}")
+        limit = self.spec.correlation_warning
+        if facts["max_overlap"] is not None and facts["max_overlap"] > limit:
+            a, b = facts["max_overlap_pair"]
+            hint = f" (try the {DEFAULT_RULE} rule)" if limit < DEFAULT_CORRELATION_WARNING else ""
+            warnings.append(
+                f"{a} and {b} overlap by {facts['max_overlap']:.2f}; correlated memories may merge on recall"
+                + hint
+            )
+        return facts | {"warnings": warnings}
+
+    def theory(self, noise: float | None = None) -> dict[str, float]:
+        """The rule's theoretical capacities at this N (empty below N = 2 or for grey memories)."""
+        if self.n_neurons < 2:
+            return {}
+        return self.spec.theory(self.n_neurons, DEFAULT_NOISE if noise is None else noise)
+
+    def describe(self) -> dict[str, Any]:
+        """What the model stores, as ``hopfield inspect`` shows it.
+
+        Returns
+        -------
+        dict
+            JSON-ready: ``rule``, ``params`` (the rule's own), sizes, names,
+            ``binarize``, ``load``; for binary rules the finite ``theory``
+            lines and pairwise overlaps (largest pair, mean, the full matrix
+            up to :data:`MAX_MATRIX_PATTERNS` patterns); for grey memories the
+            closest pair and RMS distances instead.
+        """
+        facts: dict[str, Any] = {"rule": self.rule, "params": self.params(), "shape": list(self.shape)}
+        if self.is_continuous:
+            from hopfield_cli.continuous import closest_pair, pairwise_distances
+
+            pair = closest_pair(self.memories) if self.n_patterns > 1 else None
+            small = self.n_patterns <= MAX_MATRIX_PATTERNS
+            distances = pairwise_distances(self.memories) if small else None
+            facts["params"] = {"beta": self.continuous_network().beta}
+            return facts | {
+                "channels": self.channels,
+                "neurons": self.n_neurons,
+                "patterns": self.n_patterns,
+                "names": list(self.names),
+                "binarize": self.binarize,
+                "load": self.n_patterns / self.n_neurons,
+                "min_distance": None if pair is None else pair.distance,
+                "min_distance_pair": None if pair is None else [self.names[k] for k in pair.pair],
+                "distances_sampled": None if pair is None else pair.sampled,
+                "distances": None if distances is None else distances.round(6).tolist(),
+            }
+        from hopfield_cli.metrics import overlap, pairwise_overlaps
+
+        pairs = pairwise_overlaps(self.patterns)
+        several = self.n_patterns > 1
+        # The full matrix only where it is readable (and small enough for JSON).
+        small = self.n_patterns <= MAX_MATRIX_PATTERNS
+        overlaps = overlap(self.patterns, self.patterns) if small else None
+        return facts | {
+            "neurons": self.n_neurons,
+            "patterns": self.n_patterns,
+            "names": list(self.names),
+            "binarize": self.binarize,
+            "load": self.n_patterns / self.n_neurons,
+            "theory": {k: v for k, v in self.theory().items() if math.isfinite(v)},
+            "max_overlap": pairs.max_overlap if several else None,
+            "max_overlap_pair": [self.names[k] for k in pairs.pair] if several else None,
+            "mean_overlap": pairs.mean_overlap if several else None,
+            "overlaps_sampled": pairs.sampled,
+            "overlaps": None if overlaps is None else overlaps.round(6).tolist(),
+        }
 
     def append(self, patterns: Any, names: Sequence[str]) -> Model:
         """A new model with ``patterns`` learned after the stored ones.

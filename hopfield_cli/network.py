@@ -14,9 +14,13 @@ In both, the *field* of neuron ``i`` is half the energy gained by setting it to
 -1 rather than +1, so the deterministic rule is ``s_i = +1 if h_i >= 0`` and
 Glauber dynamics use ``P(s_i = +1) = 1 / (1 + exp(-2 h_i / T))``.
 
-The private ``_start`` / ``_gather`` / ``_prefix_fields`` / ``_apply`` methods
-let asynchronous dynamics process a block of neurons in visiting order with
-vectorised arithmetic while staying exactly sequential (see ``dynamics``).
+The *incremental engine protocol* -- :meth:`Network.start_cache`,
+:meth:`Network.gather_rows`, :meth:`Network.prefix_fields`,
+:meth:`Network.apply_changes`, plus :meth:`Network.energy_from_fields` and
+:meth:`DenseNetwork.lockstep` -- is public: it is what
+:mod:`hopfield_cli.dynamics` uses to process a block of neurons in visiting
+order with vectorised arithmetic while staying exactly sequential.  A new
+engine implements it and every update mode works.
 """
 
 from __future__ import annotations
@@ -107,7 +111,7 @@ class Network(ABC):
             out[start : start + step] = self._batch_energy(batch[start : start + step])
         return out
 
-    def _energy_from_fields(
+    def energy_from_fields(
         self, states: NDArray[np.int8], fields: NDArray[np.float64]
     ) -> NDArray[np.float64] | None:
         """Energies computed from already known fields, or None if that is not possible."""
@@ -120,17 +124,17 @@ class Network(ABC):
     @abstractmethod
     def _batch_energy(self, states: NDArray[np.int8]) -> NDArray[np.float64]: ...
 
-    # Incremental interface for exact block-sequential asynchronous updates.
+    # The incremental engine protocol: exact block-sequential asynchronous updates.
     @abstractmethod
-    def _start(self, state: NDArray[np.int8]) -> FloatArray:
+    def start_cache(self, state: NDArray[np.int8]) -> FloatArray:
         """Summary of ``state`` from which any field can be computed."""
 
     @abstractmethod
-    def _gather(self, idx: NDArray[np.intp]) -> tuple[FloatArray, ...]:
+    def gather_rows(self, idx: NDArray[np.intp]) -> tuple[FloatArray, ...]:
         """Per-neuron rows needed for the neurons ``idx``."""
 
     @abstractmethod
-    def _prefix_fields(
+    def prefix_fields(
         self,
         cache: FloatArray,
         idx: NDArray[np.intp],
@@ -146,7 +150,7 @@ class Network(ABC):
         """
 
     @abstractmethod
-    def _apply(self, cache: FloatArray, rows: tuple[FloatArray, ...], delta: NDArray[np.int8]) -> None:
+    def apply_changes(self, cache: FloatArray, rows: tuple[FloatArray, ...], delta: NDArray[np.int8]) -> None:
         """Update ``cache`` in place for the state changes ``delta``."""
 
 
@@ -242,7 +246,7 @@ class QuadraticNetwork(Network):
         np.multiply(h, self.scale, out=out, dtype=np.float64)
         out -= self.threshold
 
-    def _energy_from_fields(
+    def energy_from_fields(
         self, states: NDArray[np.int8], fields: NDArray[np.float64]
     ) -> NDArray[np.float64] | None:
         # h = W s - theta, so E = -s.W.s / 2 + theta.s = -s.h / 2 + theta.s / 2.
@@ -256,16 +260,16 @@ class QuadraticNetwork(Network):
         quad -= (s * s).astype(np.float64) @ self._d.astype(np.float64)
         return np.asarray(-0.5 * self.scale * quad + states.astype(np.float64) @ self.threshold)
 
-    def _start(self, state: NDArray[np.int8]) -> FloatArray:
+    def start_cache(self, state: NDArray[np.int8]) -> FloatArray:
         return np.asarray((state.astype(self.dtype) @ self._ut) @ self._m)
 
-    def _gather(self, idx: NDArray[np.intp]) -> tuple[FloatArray, ...]:
+    def gather_rows(self, idx: NDArray[np.intp]) -> tuple[FloatArray, ...]:
         theta: FloatArray = self.threshold[idx]
         if self._mut_cache is None:
             self._mut_cache = np.ascontiguousarray(self._ut @ self._m.T)
         return self._ut[idx], self._mut_cache[idx], self._d[idx], theta
 
-    def _prefix_fields(
+    def prefix_fields(
         self,
         cache: FloatArray,
         idx: NDArray[np.intp],
@@ -285,8 +289,14 @@ class QuadraticNetwork(Network):
         out -= theta
         return out
 
-    def _apply(self, cache: FloatArray, rows: tuple[FloatArray, ...], delta: NDArray[np.int8]) -> None:
+    def apply_changes(self, cache: FloatArray, rows: tuple[FloatArray, ...], delta: NDArray[np.int8]) -> None:
         cache += delta.astype(self.dtype) @ rows[1]
+
+
+#: Dense energies ``F``: a power of the overlap, or the log-sum-exp of its exponentials.
+POWER = "power"
+LOG_SUM_EXP = "log-sum-exp"
+DENSE_KINDS = (POWER, LOG_SUM_EXP)
 
 
 class DenseNetwork(Network):
@@ -296,9 +306,9 @@ class DenseNetwork(Network):
     ----------
     patterns : ndarray of shape (P, N), int8
         Stored patterns (-1/+1).
-    kind : {"polynomial", "exponential"}
-        ``polynomial``: ``F(x) = x**degree / N**(degree - 1)`` (fields of order 1).
-        ``exponential``: the log-sum-exp energy ``E = -log(sum exp(beta xi.s)) / beta``,
+    kind : {"power", "log-sum-exp"}
+        ``power``: ``F(x) = x**degree / N**(degree - 1)`` (fields of order 1).
+        ``log-sum-exp``: the log-sum-exp energy ``E = -log(sum exp(beta xi.s)) / beta``,
         a monotone transform of ``-sum exp(beta xi.s)`` that never overflows.
     degree : int, optional
         Polynomial degree n (>= 2).
@@ -316,11 +326,11 @@ class DenseNetwork(Network):
         beta: float = 1.0,
         threshold: Any = 0.0,
     ) -> None:
-        if kind not in ("polynomial", "exponential"):
-            raise InvalidParameterError(f"kind must be polynomial or exponential, got {kind!r}")
-        if kind == "polynomial" and (isinstance(degree, bool) or int(degree) != degree or degree < 2):
+        if kind not in DENSE_KINDS:
+            raise InvalidParameterError(f"kind must be {POWER} or {LOG_SUM_EXP}, got {kind!r}")
+        if kind == POWER and (isinstance(degree, bool) or int(degree) != degree or degree < 2):
             raise InvalidParameterError(f"degree must be an integer >= 2, got {degree!r}")
-        if kind == "exponential" and not (np.isfinite(beta) and beta > 0):
+        if kind == LOG_SUM_EXP and not (np.isfinite(beta) and beta > 0):
             raise InvalidParameterError(f"beta must be a finite number > 0, got {beta!r}")
         p, n = patterns.shape
         self.kind = kind
@@ -337,14 +347,14 @@ class DenseNetwork(Network):
         agree with each neuron from a difference of sums; its rounding error
         grows like ``exp(4 beta) * eps``, below 1e-12 up to ``beta = 2``.
         """
-        return self.kind == "polynomial" or self.beta <= _CLOSED_FORM_MAX_BETA
+        return self.kind == POWER or self.beta <= _CLOSED_FORM_MAX_BETA
 
     def _interaction(self, a: FloatArray, xi: FloatArray) -> NDArray[np.float64]:
         """Field from overlaps ``a`` that exclude the neuron, pattern bits ``xi``.
 
         Both arrays have shape (rows, P); the result has shape (rows,).
         """
-        if self.kind == "polynomial":
+        if self.kind == POWER:
             n = float(self.n_neurons)
             up = ((a + xi) / n) ** self.degree
             down = ((a - xi) / n) ** self.degree
@@ -361,7 +371,7 @@ class DenseNetwork(Network):
         # pattern-dependent part is linear in xi: one (B, P) x (P, N) product.
         s = states.astype(np.float64)
         overlaps = s @ self._xt  # (B, P)
-        if self.kind == "polynomial":
+        if self.kind == POWER:
             out[...] = self._polynomial_fields(s, overlaps)
         else:
             out[...] = self._exponential_fields(s, overlaps)
@@ -423,24 +433,24 @@ class DenseNetwork(Network):
 
     def _energy_of_overlaps(self, s: FloatArray, overlaps: FloatArray) -> NDArray[np.float64]:
         """Energies of states ``s`` (B, N) whose overlaps ``X s`` (B, P) are known."""
-        if self.kind == "polynomial":
+        if self.kind == POWER:
             n = float(self.n_neurons)
             inter = -n * ((overlaps / n) ** self.degree).sum(axis=1)
         else:
             inter = -_logsumexp(self.beta * overlaps) / self.beta
         return np.asarray(inter + s @ self.threshold)
 
-    def _lockstep(self, states: NDArray[np.int8]) -> DenseLockstep:
+    def lockstep(self, states: NDArray[np.int8]) -> DenseLockstep:
         """Single-neuron updater serving a batch of states at once (see :class:`DenseLockstep`)."""
         return DenseLockstep(self, states)
 
-    def _start(self, state: NDArray[np.int8]) -> FloatArray:
+    def start_cache(self, state: NDArray[np.int8]) -> FloatArray:
         return np.asarray(state.astype(np.float64) @ self._xt)
 
-    def _gather(self, idx: NDArray[np.intp]) -> tuple[FloatArray, ...]:
+    def gather_rows(self, idx: NDArray[np.intp]) -> tuple[FloatArray, ...]:
         return self._xt[idx], self.threshold[idx]
 
-    def _prefix_fields(
+    def prefix_fields(
         self,
         cache: FloatArray,
         idx: NDArray[np.intp],
@@ -455,7 +465,7 @@ class DenseNetwork(Network):
         a = overlaps - xi * current[:, np.newaxis]
         return self._interaction(a, xi) - theta
 
-    def _apply(self, cache: FloatArray, rows: tuple[FloatArray, ...], delta: NDArray[np.int8]) -> None:
+    def apply_changes(self, cache: FloatArray, rows: tuple[FloatArray, ...], delta: NDArray[np.int8]) -> None:
         cache += delta.astype(np.float64) @ rows[0]
 
 
@@ -488,7 +498,7 @@ class DenseLockstep:
         self.net = network
         self.xt = network._xt
         self.overlaps = np.asarray(states.astype(np.float64) @ self.xt)
-        self._sharp = network.kind == "exponential" and not network._closed_form()
+        self._sharp = network.kind == LOG_SUM_EXP and not network._closed_form()
         if self._sharp:
             # Large beta: S+ and S- as sums of positive terms (no cancellation).
             self._pos = np.ascontiguousarray(self.xt > 0, dtype=np.float64)
@@ -497,13 +507,13 @@ class DenseLockstep:
         b, p = self.overlaps.shape
         self.terms = np.empty((b, p))
         self.total = np.empty(b)
-        self.half = np.empty((b, p)) if self._unknown and network.kind == "polynomial" else None
+        self.half = np.empty((b, p)) if self._unknown and network.kind == POWER else None
         self._refresh(slice(None))
 
     def _refresh(self, rows: Any) -> None:
         """Recompute the per-pattern terms of the states ``rows`` from their overlaps."""
         o = self.overlaps[rows]
-        if self.net.kind == "exponential":
+        if self.net.kind == LOG_SUM_EXP:
             z = self.net.beta * o
             w = np.exp(z - z.max(axis=1, keepdims=True))
             self.terms[rows] = w
@@ -532,7 +542,7 @@ class DenseLockstep:
         """Field of neuron ``idx[b]`` in state ``b``, whose value is ``current[b]``."""
         xi = self.xt[idx]
         s = current.astype(np.float64)
-        if self.net.kind == "polynomial":
+        if self.net.kind == POWER:
             n = float(self.net.n_neurons)
             h = 0.5 * n * (np.einsum("bp,bp->b", self.terms, xi) - s * self.total)
             if self.half is not None:

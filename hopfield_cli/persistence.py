@@ -20,8 +20,12 @@ from hopfield_cli._atomic import atomic_path
 from hopfield_cli._npyio import ArrayFileError, ArrayHeader, load_arrays
 from hopfield_cli.errors import HopfieldError, ModelFileError
 from hopfield_cli.model import CONTINUOUS, Model
+from hopfield_cli.options import RULE_NAMES
+from hopfield_cli.specs import REGISTRY, parameter_names, params_from_arrays
 
-FORMAT_VERSION = 1
+#: Version 2 stores only the parameters the model's rule takes (its spec's);
+#: version 1 stored centered, threshold, degree and beta for every rule.
+FORMAT_VERSION = 2
 
 # key -> (dtype kind(s), ndim)
 _SCHEMA: dict[str, tuple[str, int]] = {
@@ -31,12 +35,18 @@ _SCHEMA: dict[str, tuple[str, int]] = {
     "names": ("U", 1),
     "shape": ("iu", 1),
     "binarize": ("U", 0),
-    "centered": ("b", 0),
-    "threshold": ("f", 0),
-    "degree": ("iu", 0),
-    "beta": ("f", 0),
     "channels": ("iu", 0),
 }
+# Rule parameters, from the registry: a new rule's parameters need no edit here.
+# Version 2 files hold those of their rule only.
+_PARAMETERS = {
+    key: "b" if isinstance(default, bool) else "iu" if isinstance(default, int) else "f"
+    for spec in REGISTRY.values()
+    for key, default in spec.defaults.items()
+}
+_SCHEMA |= {key: (kinds, 0) for key, kinds in _PARAMETERS.items()}
+# Version 1 (frozen) held exactly these parameters, whatever the rule.
+_V1_PARAMETERS = {"centered", "threshold", "degree", "beta"}
 # Keys that files written before they existed lack (their defaults apply).
 _OPTIONAL = {"channels"}
 # Sizes a header may declare.  A few kilobytes of deflated zeros can declare
@@ -60,12 +70,8 @@ def save_model(model: Model, path: str | os.PathLike[str]) -> None:
         "names": np.asarray(model.names, dtype=str) if model.names else np.zeros(0, dtype="<U1"),
         "shape": np.asarray(model.shape, dtype=np.int64),
         "binarize": np.asarray(model.binarize),
-        "centered": np.asarray(model.centered, dtype=bool),
-        "threshold": np.asarray(model.threshold, dtype=np.float64),
-        "degree": np.asarray(model.degree, dtype=np.int64),
-        # 0 stands for "the rule's default" (no NaN in files).
-        "beta": np.asarray(0.0 if model.beta is None else model.beta, dtype=np.float64),
         "channels": np.asarray(model.channels, dtype=np.int64),
+        **model.spec.file_arrays(),
     }
     with atomic_path(path) as temporary, open(temporary, "wb") as handle:
         _write_npz(handle, arrays)
@@ -150,13 +156,17 @@ def load_model(path: str | os.PathLike[str]) -> Model:
         raise ModelFileError(f"{file}: not a regular file")
 
     neurons: list[int] = []  # N declared by the shape (and channels), once read
+    versions: list[int] = []  # the format version, once read
 
     def check(is_archive: bool, headers: Sequence[ArrayHeader], *, all_keys: bool = True) -> None:
         # Keys, dtypes and dimensions are vetted on the headers, before any data is read.
         if not is_archive:
             raise ModelFileError(f"{file}: not an .npz model archive (a plain .npy array)")
         keys = {header.name for header in headers}
-        missing = sorted(set(_SCHEMA) - keys - _OPTIONAL)
+        # Version 2 holds only its rule's parameters, checked once the rule is read.
+        v2 = bool(versions) and versions[0] >= 2
+        optional = _OPTIONAL | (set(_PARAMETERS) if v2 else set(_PARAMETERS) - _V1_PARAMETERS)
+        missing = sorted(set(_SCHEMA) - keys - optional)
         extra = sorted(keys - set(_SCHEMA))
         if missing and all_keys:
             raise ModelFileError(f"{file}: missing keys: {', '.join(missing)}")
@@ -184,7 +194,10 @@ def load_model(path: str | os.PathLike[str]) -> Model:
                 f"{file}: format version {version} is newer than this hopfield-cli supports "
                 f"({FORMAT_VERSION}); upgrade hopfield-cli"
             )
+        if version is not None and version < 1:
+            raise ModelFileError(f"{file}: invalid format version {version}")
         neurons.extend(_declared_neurons(small))
+        versions.extend([] if version is None else [version])
         _, arrays = load_arrays(file, check)
     except ArrayFileError as exc:
         raise ModelFileError(f"{file}: not a valid model file: {exc}") from exc
@@ -208,7 +221,18 @@ def load_model(path: str | os.PathLike[str]) -> Model:
     shape = data["shape"]
     if shape.shape != (2,) or np.any(shape < 1):
         raise ModelFileError(f"{file}: shape must hold two positive integers, got {shape.tolist()}")
-    beta = float(data["beta"])
+    params = {key: data[key] for key in _PARAMETERS if key in data}
+    if version >= 2:
+        # Exactly the rule's own parameters: another rule's would be silently ignored.
+        rule = str(data["rule"])
+        if rule in RULE_NAMES:
+            own = set(parameter_names(rule))
+            if own - params.keys():
+                raise ModelFileError(f"{file}: missing keys: {', '.join(sorted(own - params.keys()))}")
+            if params.keys() - own:
+                raise ModelFileError(
+                    f"{file}: unexpected keys for the {rule} rule: {', '.join(sorted(params.keys() - own))}"
+                )
     try:
         return Model(
             patterns=patterns if continuous else patterns.astype(np.int8),
@@ -216,11 +240,8 @@ def load_model(path: str | os.PathLike[str]) -> Model:
             shape=(int(shape[0]), int(shape[1])),
             binarize=str(data["binarize"]),
             rule=str(data["rule"]),
-            centered=bool(data["centered"]),
-            threshold=float(data["threshold"]),
-            degree=int(data["degree"]),
-            beta=None if beta == 0.0 else beta,
             channels=channels,
+            **params_from_arrays(params),
         )
     except HopfieldError as exc:
         raise ModelFileError(f"{file}: {exc}") from exc

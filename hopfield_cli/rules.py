@@ -25,9 +25,11 @@ from numpy.typing import NDArray
 
 from hopfield_cli._validate import as_patterns, check_choice
 from hopfield_cli.errors import InvalidParameterError, LearningError
-from hopfield_cli.network import DenseNetwork, Network, QuadraticNetwork
+from hopfield_cli.network import LOG_SUM_EXP, POWER, DenseNetwork, Network, QuadraticNetwork
+from hopfield_cli.options import BINARY_RULE_NAMES, DEFAULT_DEGREE, MAX_DEGREE, MIN_DEGREE
+from hopfield_cli.options import DEFAULT_RULE as DEFAULT_RULE
 
-RULES = ("hebbian", "storkey", "pseudoinverse", "polynomial", "exponential")
+RULES: tuple[str, ...] = BINARY_RULE_NAMES
 
 #: Rule used when none is named.  Chosen by measurement (cues with exactly
 #: round(p N) flipped pixels, 5-10 seeds): on the 12 correlated sample photos
@@ -38,10 +40,8 @@ RULES = ("hebbian", "storkey", "pseudoinverse", "polynomial", "exponential")
 #: but on 200 LFW faces of 25 x 25 (overlaps up to 0.99) only the exponential
 #: rule works: 99.5 % exact from 20 % flips, the nearest-neighbour limit,
 #: against 74 % (sync) / 43 % (async) for the pseudo-inverse, 2 % for Storkey
-#: and 0 % for Hebbian and the cubic polynomial.
-DEFAULT_RULE = "exponential"
-
-DEFAULT_DEGREE = 3
+#: and 0 % for Hebbian and the cubic polynomial.  (The name lives in
+#: :data:`hopfield_cli.options.DEFAULT_RULE`.)
 
 #: Default inverse temperature of ``exponential`` is ``DEFAULT_BETA_SCALE / sqrt(N)``
 #: on raw overlaps ``xi.s`` (see :func:`exponential`).
@@ -335,13 +335,16 @@ def _cholesky_basis(xf: NDArray[np.float64]) -> NDArray[np.float64] | None:
     return np.ascontiguousarray(basis[:good]) if good else None
 
 
-# x**30 of overlaps up to N = 65,536 stays inside float64; higher degrees only overflow.
-MAX_DEGREE = 30
-
-
 def _check_degree(degree: Any) -> int:
-    if isinstance(degree, bool) or not isinstance(degree, int | np.integer) or not 2 <= degree <= MAX_DEGREE:
-        raise InvalidParameterError(f"degree must be an integer from 2 to {MAX_DEGREE}, got {degree!r}")
+    # Bounds from options: x**30 of overlaps up to N = 65,536 stays inside float64.
+    if (
+        isinstance(degree, bool)
+        or not isinstance(degree, int | np.integer)
+        or not MIN_DEGREE <= degree <= MAX_DEGREE
+    ):
+        raise InvalidParameterError(
+            f"degree must be an integer from {MIN_DEGREE} to {MAX_DEGREE}, got {degree!r}"
+        )
     return int(degree)
 
 
@@ -382,7 +385,7 @@ def polynomial(patterns: Any, *, degree: int = DEFAULT_DEGREE, threshold: float 
     """
     x = as_patterns(patterns)
     degree = _check_degree(degree)
-    return DenseNetwork(x, "polynomial", degree=degree, threshold=_check_threshold(threshold))
+    return DenseNetwork(x, POWER, degree=degree, threshold=_check_threshold(threshold))
 
 
 def default_beta(n_neurons: int) -> float:
@@ -440,7 +443,7 @@ def exponential(patterns: Any, *, beta: float | None = None, threshold: float = 
         raise InvalidParameterError(f"beta must be a finite number > 0, got {beta!r}")
     if not (math.isfinite(beta) and beta > 0):
         raise InvalidParameterError(f"beta must be a finite number > 0, got {beta!r}")
-    return DenseNetwork(x, "exponential", beta=float(beta), threshold=_check_threshold(threshold))
+    return DenseNetwork(x, LOG_SUM_EXP, beta=float(beta), threshold=_check_threshold(threshold))
 
 
 def prefix_networks(rule: str, patterns: Any, loads: Sequence[int], **params: Any) -> Iterator[Network]:
@@ -485,13 +488,9 @@ def prefix_networks(rule: str, patterns: Any, loads: Sequence[int], **params: An
 def _prefix_networks(
     rule: str, x: NDArray[np.int8], loads: list[int], params: dict[str, Any]
 ) -> Iterator[Network]:
-    if rule == "storkey":
-        yield from _storkey_prefixes(x, loads, _check_threshold(params.get("threshold") or 0.0))
-    elif rule == "pseudoinverse":
-        yield from _pseudoinverse_prefixes(x, loads, _check_threshold(params.get("threshold") or 0.0))
-    else:
-        for load in loads:
-            yield build_network(rule, x[:load], **params)
+    from hopfield_cli.specs import spec_for  # the registry builds on this module
+
+    yield from spec_for(rule, **params).prefixes(x, loads)
 
 
 def build_network(rule: str, patterns: Any, **params: Any) -> Network:
@@ -506,7 +505,8 @@ def build_network(rule: str, patterns: Any, **params: Any) -> Network:
         Rule parameters: ``centered`` (hebbian), ``threshold`` (all rules),
         ``degree`` (polynomial), ``beta`` (exponential).  Parameters that a
         rule does not use, and parameters given as None, are ignored, so a
-        model's saved settings can be passed as they are.
+        model's saved settings can be passed as they are.  See
+        :func:`hopfield_cli.specs.spec_for`.
 
     Returns
     -------
@@ -519,16 +519,7 @@ def build_network(rule: str, patterns: Any, **params: Any) -> Network:
     LearningError
         If the rule cannot store the patterns.
     """
+    from hopfield_cli.specs import spec_for
+
     check_choice("rule", rule, RULES)
-    threshold = params.get("threshold")
-    threshold = 0.0 if threshold is None else threshold
-    if rule == "hebbian":
-        return hebbian(patterns, centered=bool(params.get("centered") or False), threshold=threshold)
-    if rule == "storkey":
-        return storkey(patterns, threshold=threshold)
-    if rule == "pseudoinverse":
-        return pseudoinverse(patterns, threshold=threshold)
-    if rule == "polynomial":
-        degree = params.get("degree")
-        return polynomial(patterns, degree=DEFAULT_DEGREE if degree is None else degree, threshold=threshold)
-    return exponential(patterns, beta=params.get("beta"), threshold=threshold)
+    return spec_for(rule, **params).build(patterns)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,17 @@ from hopfield_cli.persistence import save_model
 SEED = 20240611
 IMAGE_SIZE = (10, 12)  # height, width of the generated images
 MODEL_SIZE = (8, 8)  # height, width the fixture model stores
+
+
+def make_random_patterns(p: int, n: int, seed: int = SEED) -> np.ndarray:
+    """P x N unbiased -1/+1 patterns (int8) from ``seed``."""
+    return np.random.default_rng(seed).choice(np.array([-1, 1], dtype=np.int8), size=(p, n))
+
+
+@pytest.fixture
+def random_patterns() -> Callable[..., np.ndarray]:
+    """The one maker of random unbiased patterns: ``random_patterns(p, n, seed=SEED)``."""
+    return make_random_patterns
 
 
 @pytest.fixture

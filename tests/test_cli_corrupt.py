@@ -88,7 +88,28 @@ def test_occlude_and_half(tmp_path: Path) -> None:
         "--seed",
         "0",
     )
-    assert result.exit_code == 0
+    assert result.exit_code == 0, result.output
+    assert invoke("corrupt", FOUR_PHOTOS[0], "-o", tmp_path / "c.png", "--noise", "0").exit_code == 0
+    clean = cue_pattern(tmp_path / "c.png").reshape(64, 64)
+    occluded = cue_pattern(tmp_path / "o.png").reshape(64, 64)
+    # One white 32 x 32 block (a quarter of the area, the image's aspect), the rest untouched.
+    windows = [
+        (top, left)
+        for top in range(33)
+        for left in range(33)
+        if np.all(occluded[top : top + 32, left : left + 32] == 1)
+    ]
+    assert windows
+    assert any(
+        np.array_equal(occluded[mask], clean[mask]) for mask in (_outside(top, left) for top, left in windows)
+    )
+    assert np.any(occluded != clean)
+
+
+def _outside(top: int, left: int, side: int = 32, size: int = 64) -> np.ndarray:
+    mask = np.ones((size, size), dtype=bool)
+    mask[top : top + side, left : left + side] = False
+    return mask
 
 
 def test_several_inputs_write_into_a_folder(tmp_path: Path) -> None:

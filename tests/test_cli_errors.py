@@ -359,7 +359,7 @@ INPUT_CASES = [
         1,
         "a.png",
         "12x10 = 120 pixels",
-        "over the limit of 100",
+        "over the limit of 100 (raise it with --max-pixels)",
         id="image-over-max-pixels",
     ),
     case(
@@ -483,7 +483,10 @@ MODEL_CASES = [
         id="model-declares-a-billion-names",
     ),
     case(
-        lambda e: ["inspect", str(e.bad_model(degree=np.asarray(10**18)))],
+        lambda e: [
+            "inspect",
+            str(e.bad_model(rule=np.array("polynomial"), drop="beta", degree=np.asarray(10**18))),
+        ],
         1,
         "bad.npz",
         "degree must be an integer from 2 to 30",
@@ -739,6 +742,10 @@ OPTION_CASES = [
         _option("train", "--binarize", "fuzzy"), 2, "--binarize", "mean", "otsu", "dither", id="binarize-name"
     ),
     case(_option("train", "--binarize", "300"), 2, "--binarize", "0-255", id="binarize-level"),
+    # Past Python's 4,300-digit int conversion limit: still a usage error, not a ValueError.
+    case(_option("train", "--size", "9" * 5000), 2, "--size", id="size-5000-digits"),
+    case(_option("train", "--binarize", "9" * 5000), 2, "--binarize", id="binarize-5000-digits"),
+    case(_option("train", "--binarize", "\u00b2"), 2, "--binarize", id="binarize-superscript-digit"),
     case(_option("train", "--rule", "magic"), 2, "--rule", "magic", "hebbian", id="rule-name"),
     case(_option("train", "--limit", "0"), 2, "--limit", id="limit-0"),
     case(_option("train", "--max-pixels", "0"), 2, "--max-pixels", id="max-pixels-0"),
@@ -780,6 +787,7 @@ OPTION_CASES = [
             ("capacity", "--max-iter", "100000000000000000000", "1<=x<=1000000"),
             ("capacity", "--jobs", "100000", "1<=x<="),
             ("capacity", "--loads", "100000000000000000000", "P x N must be at most 134217728"),
+            ("capacity", "--neurons", "65536", "P x N = 1073741824 is over 134217728"),
         )
     ],
     case(lambda e: ["train", str(e.images)], 2, "--output", id="train-without-output"),
@@ -838,6 +846,23 @@ OPTION_CASES = [
         "--output",
         "is also an input",
         id="recall-over-cue",
+    ),
+    *[
+        case(
+            lambda e, option=option: ["capacity", "--images", str(e.images), option, str(e.images / "a.png")],
+            2,
+            option,
+            "a.png is also an input",
+            id=f"capacity{option}-over-input",
+        )
+        for option in ("--csv", "--plot")
+    ],
+    case(
+        lambda e: [*e.recall(), "--montage", str(e.out_png)],
+        2,
+        "--montage",
+        "is also a recall output",
+        id="montage-over-recall-output",
     ),
     case(
         lambda e: [*e.recall(), "--montage", str(e.model)],

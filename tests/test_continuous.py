@@ -16,6 +16,7 @@ from PIL import Image
 from hopfield_cli.continuous import (
     MIN_SCALE,
     ContinuousNetwork,
+    _clipped_means,
     as_memories,
     mse,
     psnr,
@@ -158,6 +159,23 @@ def test_noise_and_a_black_block_together(color: bool) -> None:
         cues.append(corrupt_values(noisy, known, (SIDE, SIDE), "occlude", 0.5, rng, fill="black"))
     assert all(recalled_exactly(ContinuousNetwork(photos, shape=(SIDE, SIDE)), photos, cues))
     assert not all(recalled_exactly(ContinuousNetwork(photos), photos, cues))
+
+
+def test_heavy_colour_noise_on_dark_photos() -> None:
+    # Clipped at black, noise of 0.5 brightens a black sky by 0.2 on average: scored
+    # against the plain levels, a near-black photo looks like a dark grey one.
+    photos = skimage_photos(color=True)
+    rng = np.random.default_rng(SEED)
+    cues = [corrupt_values(p / 255.0, None, (SIDE, SIDE), "gaussian", 0.5, rng) for p in photos]
+    assert all(recalled_exactly(ContinuousNetwork(photos, shape=(SIDE, SIDE)), photos, cues))
+
+
+def test_clipped_means_match_sampling() -> None:
+    rng = np.random.default_rng(SEED)
+    levels = np.array([0, 30, 128, 250, 255])
+    sampled = np.clip(levels / 255.0 + 0.4 * rng.standard_normal((200_000, 5)), 0, 1).mean(axis=0)
+    assert_allclose(_clipped_means(0.4)[levels], sampled, atol=3e-3)
+    assert_allclose(_clipped_means(1e-3)[levels], levels / 255.0, atol=1e-3)
 
 
 def test_flat_damage_finds_flat_patches_in_noisy_cues() -> None:

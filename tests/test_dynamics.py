@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import make_random_patterns
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
@@ -27,7 +28,7 @@ SEED = 7
 
 
 def random_patterns(p: int, n: int, seed: int = SEED) -> np.ndarray:
-    return np.random.default_rng(seed).choice(np.array([-1, 1], dtype=np.int8), size=(p, n))
+    return make_random_patterns(p, n, seed)  # the one maker (conftest), with this module's seed
 
 
 def naive_sweep(net, state: np.ndarray, order: np.ndarray) -> None:
@@ -40,8 +41,8 @@ def test_async_sweep_equals_one_neuron_at_a_time(block: int) -> None:
     x = random_patterns(8, 120)
     for net in (
         hebbian(x),
-        DenseNetwork(x, "polynomial", degree=3),
-        DenseNetwork(x, "exponential", beta=0.1),
+        DenseNetwork(x, "power", degree=3),
+        DenseNetwork(x, "log-sum-exp", beta=0.1),
     ):
         start = flip(x[0], 0.4, SEED)
         fast, slow = start.copy(), start.copy()
@@ -67,8 +68,8 @@ def test_async_energy_never_rises(p: int, n: int, seed: int, rule: str) -> None:
         "centered": lambda: hebbian(x, centered=True),
         "storkey": lambda: storkey(x),
         "pseudoinverse": lambda: pseudoinverse(x),
-        "poly": lambda: DenseNetwork(x, "polynomial", degree=3),
-        "exp": lambda: DenseNetwork(x, "exponential", beta=0.5),
+        "poly": lambda: DenseNetwork(x, "power", degree=3),
+        "exp": lambda: DenseNetwork(x, "log-sum-exp", beta=0.5),
     }[rule]()
     cue = rng.choice(np.array([-1, 0, 1], dtype=np.int8), size=n)
     (result,) = recall(net, cue, update="async", rng=seed)
@@ -226,8 +227,8 @@ def test_sync_energies_are_the_energies_of_the_states() -> None:
     [
         lambda x: exponential(x),
         lambda x: exponential(x, beta=3.0, threshold=0.1),
-        lambda x: DenseNetwork(x, "polynomial", degree=3),
-        lambda x: DenseNetwork(x, "polynomial", degree=4, threshold=-0.05),
+        lambda x: DenseNetwork(x, "power", degree=3),
+        lambda x: DenseNetwork(x, "power", degree=4, threshold=-0.05),
     ],
 )
 def test_dense_async_batch_equals_one_cue_at_a_time(make) -> None:

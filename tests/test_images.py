@@ -163,3 +163,12 @@ def test_montage_tiles_rows_and_scales_up() -> None:
 def test_gray_image_same_size_is_not_resampled() -> None:
     pixels = np.random.default_rng(SEED).random((9, 7)).astype(np.float32) * 255
     np.testing.assert_array_equal(to_pattern(GrayImage("x", pixels), (9, 7)), binarize(pixels).reshape(-1))
+
+
+def test_pixel_limit_is_a_structured_error_without_cli_flags(image_dir: Path) -> None:
+    from hopfield_cli.errors import PixelLimitError
+
+    with pytest.raises(PixelLimitError) as info:
+        load_images([image_dir / "a.png"], max_pixels=100)
+    assert info.value.limit == 100 and not info.value.stack
+    assert "over the limit of 100" in str(info.value) and "--" not in str(info.value)

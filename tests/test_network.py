@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import make_random_patterns
 from numpy.testing import assert_allclose
 
 from hopfield_cli.errors import InvalidParameterError
@@ -14,7 +15,7 @@ SEED = 20261123
 
 
 def random_patterns(p: int, n: int, seed: int = SEED) -> np.ndarray:
-    return np.random.default_rng(seed).choice(np.array([-1, 1], dtype=np.int8), size=(p, n))
+    return make_random_patterns(p, n, seed)  # the one maker (conftest), with this module's seed
 
 
 def dense_hebbian(x: np.ndarray) -> np.ndarray:
@@ -58,9 +59,9 @@ def test_centered_hebbian_field_is_weights_times_centred_state() -> None:
     [
         hebbian(random_patterns(6, 30)),
         hebbian(random_patterns(6, 30), threshold=0.1),
-        DenseNetwork(random_patterns(6, 30), "polynomial", degree=3),
-        DenseNetwork(random_patterns(6, 30), "polynomial", degree=4, threshold=0.05),
-        DenseNetwork(random_patterns(6, 30), "exponential", beta=0.3),
+        DenseNetwork(random_patterns(6, 30), "power", degree=3),
+        DenseNetwork(random_patterns(6, 30), "power", degree=4, threshold=0.05),
+        DenseNetwork(random_patterns(6, 30), "log-sum-exp", beta=0.3),
     ],
     ids=["hebbian", "hebbian-threshold", "poly3", "poly4-threshold", "exp"],
 )
@@ -76,13 +77,13 @@ def test_field_is_half_the_energy_difference(net: QuadraticNetwork | DenseNetwor
 
 def test_block_prefix_fields_equal_sequential_updates() -> None:
     x = random_patterns(5, 40)
-    for net in (hebbian(x), DenseNetwork(x, "exponential", beta=0.2)):
+    for net in (hebbian(x), DenseNetwork(x, "log-sum-exp", beta=0.2)):
         state = random_patterns(1, 40, seed=5)[0]
         idx = np.arange(10, 20)
         delta = np.zeros(10, dtype=np.int8)
         delta[[1, 4, 7]] = -2 * state[idx[[1, 4, 7]]]
-        cache = net._start(state)
-        fields = net._prefix_fields(cache, idx, net._gather(idx), state[idx], delta)
+        cache = net.start_cache(state)
+        fields = net.prefix_fields(cache, idx, net.gather_rows(idx), state[idx], delta)
         sequential = state.copy()
         for t, i in enumerate(idx):
             assert_allclose(fields[t], net.fields(sequential)[0, i], rtol=1e-9, atol=1e-9)
@@ -93,9 +94,9 @@ def test_invalid_inputs_are_rejected_with_named_parameters() -> None:
     with pytest.raises(InvalidParameterError, match="coupling"):
         QuadraticNetwork(np.ones((2, 3)), np.eye(3), np.zeros(3))
     with pytest.raises(InvalidParameterError, match="degree"):
-        DenseNetwork(random_patterns(2, 4), "polynomial", degree=1)
+        DenseNetwork(random_patterns(2, 4), "power", degree=1)
     with pytest.raises(InvalidParameterError, match="beta"):
-        DenseNetwork(random_patterns(2, 4), "exponential", beta=-1.0)
+        DenseNetwork(random_patterns(2, 4), "log-sum-exp", beta=-1.0)
     with pytest.raises(InvalidParameterError, match="states"):
         hebbian(random_patterns(2, 4)).fields(np.ones(5))
     with pytest.raises(InvalidParameterError, match="-1, 0 and"):
@@ -106,8 +107,8 @@ def test_invalid_inputs_are_rejected_with_named_parameters() -> None:
 def test_quadratic_energy_from_fields_matches_energy(threshold: float) -> None:
     net = hebbian(random_patterns(7, 90), threshold=threshold)
     states = np.random.default_rng(SEED + 5).choice(np.array([-1, 0, 1], dtype=np.int8), size=(5, 90))
-    from_fields = net._energy_from_fields(states, net.fields(states))
+    from_fields = net.energy_from_fields(states, net.fields(states))
     assert from_fields is not None
     assert_allclose(from_fields, net.energy(states), rtol=1e-12, atol=1e-9)
-    dense = DenseNetwork(random_patterns(2, 8), "polynomial")
-    assert dense._energy_from_fields(states[:, :8], net.fields(states)[:, :8]) is None
+    dense = DenseNetwork(random_patterns(2, 8), "power")
+    assert dense.energy_from_fields(states[:, :8], net.fields(states)[:, :8]) is None

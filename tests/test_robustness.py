@@ -399,9 +399,20 @@ main()
 """
 
 
-@pytest.mark.skipif(os.name != "posix", reason="sends SIGINT")
-def test_ctrl_c_in_a_real_process(image_dir: Path, model_file: Path, tmp_path: Path) -> None:
-    """A real SIGINT, sent once the temporary model is written (no sleeps, no races)."""
+@pytest.mark.skipif(os.name != "posix", reason="sends signals")
+@pytest.mark.parametrize(
+    ("signum", "code", "message"),
+    [
+        (signal.SIGINT, 130, "Interrupted."),
+        (getattr(signal, "SIGTERM", 15), 143, "Terminated by SIGTERM."),
+        (getattr(signal, "SIGHUP", 1), 129, "Terminated by SIGHUP."),
+    ],
+    ids=["SIGINT", "SIGTERM", "SIGHUP"],
+)
+def test_signal_in_a_real_process(
+    image_dir: Path, model_file: Path, tmp_path: Path, signum: int, code: int, message: str
+) -> None:
+    """A real signal, sent once the temporary model is written (no sleeps, no races)."""
     old = model_file.read_bytes()
     marker = tmp_path / "ready"
     child = subprocess.Popen(
@@ -416,14 +427,14 @@ def test_ctrl_c_in_a_real_process(image_dir: Path, model_file: Path, tmp_path: P
             assert time.monotonic() < deadline, "child never reached the write"
             time.sleep(0.01)
         assert len(_parts(model_file.parent)) == 1
-        child.send_signal(signal.SIGINT)
+        child.send_signal(signum)
         stdout, stderr = child.communicate(timeout=60)
     finally:
         if child.poll() is None:
             child.kill()
             child.communicate()
-    assert child.returncode == 130, stderr
-    assert stderr.decode().strip() == "Interrupted."
+    assert child.returncode == code, stderr
+    assert stderr.decode().strip() == message
     assert stdout == b""
     assert model_file.read_bytes() == old
     assert _parts(model_file.parent) == []

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import make_random_patterns
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
@@ -23,8 +24,7 @@ SAMPLE_IMAGES = Path(__file__).resolve().parent.parent / "sample_images"
 
 
 def random_patterns(p: int, n: int, seed: int = SEED) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    return np.where(rng.random((p, n)) < 0.5, 1, -1).astype(np.int8)
+    return make_random_patterns(p, n, seed)  # the one maker (conftest), with this module's seed
 
 
 # --------------------------------------------------------------------------- references
@@ -300,10 +300,6 @@ def test_build_network_ignores_unused_and_none_parameters() -> None:
     expo = rules.build_network("exponential", x, beta=2.0)
     assert isinstance(poly, DenseNetwork) and poly.degree == 5
     assert isinstance(expo, DenseNetwork) and expo.beta == 2.0
-
-
-def test_default_rule_is_a_rule() -> None:
-    assert rules.DEFAULT_RULE in rules.RULES
 
 
 @pytest.mark.parametrize(
