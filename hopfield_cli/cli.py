@@ -1015,10 +1015,14 @@ def _print_recall_summary(records: list[dict[str, Any]], rule: str, update: str 
     hint = None
     if update == "sync" and counts.cycles * 4 >= cues and counts.cycles:
         hint = "many cues fell into 2-cycles (then continued from the cue): --update async avoids them"
-    elif rule == "hebbian" and (wrong + counts.verdicts.get(SPURIOUS, 0)) * 4 >= cues:
+    elif (
+        update is not None
+        and rule != DEFAULT_RULE_NAME
+        and (wrong + counts.verdicts.get(SPURIOUS, 0)) * 4 >= cues
+    ):
         hint = (
-            "Hebbian weights pull correlated images towards other memories and mixtures; the default "
-            "rule (train --rule exponential) keeps them apart"
+            f"{rule} weights pull correlated images towards other memories and mixtures; the default "
+            f"rule (train --rule {DEFAULT_RULE_NAME}) keeps them apart"
         )
     elif update != "stochastic" and counts.verdicts.get(SPURIOUS, 0) * 4 >= cues and update is not None:
         hint = "many cues ended in spurious states: --update stochastic can anneal out of them"

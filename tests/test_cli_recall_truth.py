@@ -70,7 +70,7 @@ def test_hebbian_mixtures_are_counted_and_a_better_rule_is_hinted(tmp_path: Path
     assert spurious >= 3 and all(r["exact"] is (r["verdict"] != "spurious") for r in records)
     assert f"Recall: {right}/12 correct" in result.stderr
     assert f"{spurious} spurious" in result.stderr
-    assert "Hint: Hebbian weights" in result.stderr and "--rule exponential" in result.stderr
+    assert "Hint: hebbian weights" in result.stderr and "--rule exponential" in result.stderr
 
 
 def test_sync_two_cycles_are_counted_and_async_is_hinted(tmp_path: Path) -> None:
