@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
     from hopfield_cli.dynamics import RecallResult
     from hopfield_cli.images import GrayImage
+    from hopfield_cli.metrics import Judgement
     from hopfield_cli.model import Model
 
 EXIT_ERROR = 1
@@ -850,7 +851,7 @@ def recall(
     from hopfield_cli.dynamics import recall as run_dynamics
     from hopfield_cli.images import montage as make_montage
     from hopfield_cli.images import pattern_to_image, save_png, to_pattern
-    from hopfield_cli.metrics import nearest
+    from hopfield_cli.metrics import judge, targets_by_name
 
     cues = np.stack([to_pattern(image, model.shape, model.binarize) for image in images])
     network = model.network()
@@ -866,23 +867,25 @@ def recall(
             progress=advance,
         )
     states = np.stack([r.state for r in results])
-    matches = nearest(states, model.patterns)
+    judgements = judge(states, model.patterns, targets_by_name([i.name for i in images], model.names))
     for state, target in zip(states, targets, strict=True):
         save_png(pattern_to_image(state, model.shape), target)
     if montage is not None:
         rows = [
-            [cue, state, model.patterns[m.index]] for cue, state, m in zip(cues, states, matches, strict=True)
+            [cue, state, model.patterns[m.index]]
+            for cue, state, m in zip(cues, states, (j.match for j in judgements), strict=True)
         ]
         save_png(make_montage(rows, model.shape), montage)
     records = [
-        _recall_record(image.name, target, model, result, match)
-        for image, target, result, match in zip(images, targets, results, matches, strict=True)
+        _recall_record(image.name, target, model, result, judgement)
+        for image, target, result, judgement in zip(images, targets, results, judgements, strict=True)
     ]
     if as_json:
         for record in records:
             _emit_json(record)
     if not quiet:
         _print_recall(records, results)
+        _print_recall_summary(records, model.rule, update.value)
 
 
 def _recall_continuous(
@@ -900,23 +903,27 @@ def _recall_continuous(
 
     from hopfield_cli.continuous import mse, psnr
     from hopfield_cli.images import montage_values, save_png, to_values, values_to_image
+    from hopfield_cli.metrics import MIXTURE, STORED, targets_by_name, verdict_of
 
     network = model.continuous_network(similarity)
     memories = model.memories.astype(np.float64) / 255.0
-    index = {name: k for k, name in enumerate(model.names)}
+    owners = targets_by_name([image.name for image in images], model.names)
     cues = [to_values(image, model.shape, color=model.channels == 3) for image in images]
     records: list[dict[str, Any]] = []
     results = []
     with _progress("Recalling", len(images), quiet) as advance:
-        for image, target, (values, known) in zip(images, targets, cues, strict=True):
+        for image, target, own, (values, known) in zip(images, targets, owners, cues, strict=True):
             result = network.recall(values, known, max_iter=max_iter)
             results.append(result)
             save_png(values_to_image(result.state, model.shape), target)
             # Scored as written: 8-bit levels.
             written = np.round(result.state * 255.0) / 255.0
             winner = result.winner
-            own = index.get(image.name)
             error = None if own is None else mse(written, memories[own])
+            # Grey levels rarely match bit for bit: correct means the target is the winning memory
+            # (largest softmax weight); psnr says how close the picture is to it.
+            correct = None if own is None else winner == own
+            exact = bool(np.array_equal(written, memories[winner]))
             records.append(
                 {
                     "input": image.name,
@@ -924,12 +931,12 @@ def _recall_continuous(
                     "nearest": model.names[winner],
                     "weight": float(result.weights[winner]),
                     "target": None if own is None else model.names[own],
-                    "correct": None if own is None else winner == own,
+                    "correct": correct,
                     # null when the recall equals the target exactly (infinite PSNR).
                     "psnr": None if error is None or error == 0 else psnr(written, memories[own]),
                     "mse": error,
-                    "exact": bool(np.array_equal(written, memories[winner])),
-                    "verdict": "stored" if np.array_equal(written, memories[winner]) else "mixture",
+                    "exact": exact,
+                    "verdict": verdict_of(STORED if exact else MIXTURE, correct),
                     "scale": result.scale,
                     # Known pixels set aside as flat damage (a cover in a noisy cue).
                     "ignored": result.ignored,
@@ -952,6 +959,7 @@ def _recall_continuous(
             _emit_json(record)
     if not quiet:
         _print_continuous_recall(records)
+        _print_recall_summary(records, model.rule, None)
 
 
 def _print_continuous_recall(records: list[dict[str, Any]]) -> None:
@@ -975,30 +983,70 @@ def _print_continuous_recall(records: list[dict[str, Any]]) -> None:
             quality = "-"
         else:
             quality = "exact" if record["psnr"] is None else f"{record['psnr']:.1f}"
-        style = "green" if record["correct"] is not False and record["exact"] else "yellow"
         summary.add_row(
             record["input"],
             record["nearest"],
             f"{record['weight']:.4f}",
             quality,
-            Text(record["verdict"], style=style),
+            Text(record["verdict"], style=_verdict_style(record)),
             str(record["iterations"]),
             record["status"],
         )
     console.print(summary)
 
 
+def _verdict_style(record: dict[str, Any]) -> str:
+    """Green for the right memory, red for a wrong one, yellow where there is nothing to judge by."""
+    if record["correct"] is None:
+        return "yellow"
+    return "green" if record["correct"] else "red"
+
+
+def _print_recall_summary(records: list[dict[str, Any]], rule: str, update: str | None) -> None:
+    """One line of counts on stderr, and a hint when another update or rule would likely help."""
+    from hopfield_cli.metrics import OTHER_MEMORY, SPURIOUS, tally
+
+    counts = tally(
+        [r["verdict"] for r in records], [r["correct"] for r in records], [r["status"] for r in records]
+    )
+    typer.echo(f"Recall: {counts.line()}", err=True)
+    cues = max(1, counts.cues)
+    wrong = counts.verdicts.get(OTHER_MEMORY, 0)
+    hint = None
+    if update == "sync" and counts.cycles * 4 >= cues and counts.cycles:
+        hint = "many cues fell into 2-cycles (then continued from the cue): --update async avoids them"
+    elif (
+        update is not None
+        and rule != DEFAULT_RULE_NAME
+        and (wrong + counts.verdicts.get(SPURIOUS, 0)) * 4 >= cues
+    ):
+        hint = (
+            f"{rule} weights pull correlated images towards other memories and mixtures; the default "
+            f"rule (train --rule {DEFAULT_RULE_NAME}) keeps them apart"
+        )
+    elif update != "stochastic" and counts.verdicts.get(SPURIOUS, 0) * 4 >= cues and update is not None:
+        hint = "many cues ended in spurious states: --update stochastic can anneal out of them"
+    elif counts.unconverged:
+        hint = "some cues did not settle: raise --max-iter"
+    if hint is not None:
+        typer.echo(f"Hint: {hint}.", err=True)
+
+
 def _recall_record(
-    name: str, target: Path, model: "Model", result: "RecallResult", match: Any
+    name: str, output: Path, model: "Model", result: "RecallResult", judgement: "Judgement"
 ) -> dict[str, Any]:
+    match = judgement.match
     return {
         "input": name,
-        "output": str(target),
+        "output": str(output),
         "nearest": model.names[match.index],
         "overlap": match.overlap,
         "hamming": match.hamming,
+        "target": None if judgement.target is None else model.names[judgement.target],
+        "correct": judgement.correct,
+        # Kept for scripts written before 'correct': the output is *some* stored pattern.
         "exact": match.exact,
-        "verdict": match.verdict,
+        "verdict": judgement.verdict,
         "iterations": result.iterations,
         "converged": result.converged,
         "status": result.status,
@@ -1026,13 +1074,12 @@ def _print_recall(records: list[dict[str, Any]], results: "list[RecallResult]") 
     for column in ("input", "nearest", "overlap", "hamming", "verdict", "iters", "status"):
         summary.add_column(column, justify="right" if column in ("overlap", "hamming", "iters") else "left")
     for record in records:
-        style = "green" if record["exact"] else "yellow"
         summary.add_row(
             record["input"],
             record["nearest"],
             f"{record['overlap']:.4f}",
             str(record["hamming"]),
-            Text(record["verdict"], style=style),
+            Text(record["verdict"], style=_verdict_style(record)),
             str(record["iterations"]),
             record["status"],
         )

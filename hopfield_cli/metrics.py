@@ -1,7 +1,16 @@
-"""Measures of recall quality: overlap, Hamming distance, nearest memory."""
+"""Measures of recall quality: overlap, Hamming distance, nearest memory, right vs stored.
+
+A recall is judged twice.  Where it landed (:func:`nearest`): on a stored
+pattern, on a stored pattern's inverse, or elsewhere (spurious).  And whether
+that is the right memory (:func:`judge`): the *target* of a cue is the stored
+memory named like it, and the recall is correct only when it equals the
+target.  Landing on some stored pattern is not being right: a half-blanked
+horse that comes back as the moon is stored and wrong.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,10 +18,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hopfield_cli._validate import as_patterns, as_states
+from hopfield_cli.errors import InvalidParameterError
 
 STORED = "stored"
 INVERTED = "inverted"
 SPURIOUS = "spurious"
+#: Grey/colour recall that is not any one memory at 8-bit levels (a blend).
+MIXTURE = "mixture"
+#: Verdicts of cues with a target: the right memory, or a stored memory that is not it.
+CORRECT = "correct"
+OTHER_MEMORY = "other-memory"
 
 
 def overlap(states: Any, patterns: Any) -> NDArray[np.float64]:
@@ -161,3 +176,166 @@ def pairwise_overlaps(patterns: Any, *, sample: int = 2000, rng: Any = 0) -> Pai
     i, j = np.unravel_index(int(np.argmax(m)), m.shape)
     off_diagonal = m[~np.eye(rows.size, dtype=bool)]
     return PairwiseSummary(float(m[i, j]), (int(rows[i]), int(rows[j])), float(off_diagonal.mean()), sampled)
+
+
+def targets_by_name(cue_names: Sequence[str], names: Sequence[str]) -> list[int | None]:
+    """Index of the stored memory named like each cue, or None.
+
+    Parameters
+    ----------
+    cue_names : sequence of str
+        Names of the cues (file names without extension).
+    names : sequence of str
+        Names of the stored memories; the first of duplicates wins.
+
+    Returns
+    -------
+    list of int or None
+    """
+    index: dict[str, int] = {}
+    for k, name in enumerate(names):
+        index.setdefault(name, k)
+    return [index.get(name) for name in cue_names]
+
+
+def verdict_of(landed: str, correct: bool | None) -> str:
+    """One word for a recall, from where it landed and whether that is right.
+
+    Parameters
+    ----------
+    landed : {"stored", "inverted", "spurious", "mixture"}
+        Where the output landed (see :func:`nearest`).
+    correct : bool or None
+        Whether the output is the target; None when the cue has no target.
+
+    Returns
+    -------
+    str
+        ``"correct"``; with a target that was missed, ``"other-memory"`` for
+        a stored pattern (or, grey/colour, a picture nearest to one) that is
+        not the target, else ``"inverted"`` or ``"spurious"``; without a
+        target, ``landed`` itself.
+    """
+    if correct:
+        return CORRECT
+    if correct is None:
+        return landed
+    return OTHER_MEMORY if landed in (STORED, MIXTURE) else landed
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Nearest memory and right-vs-stored verdict of one binary recall.
+
+    Attributes
+    ----------
+    match : Match
+        Nearest stored pattern (largest ``|overlap|``) and where it landed.
+    target : int or None
+        Row of the memory named like the cue.
+    correct : bool or None
+        Output equals the target bit for bit; None without a target.
+    verdict : str
+        See :func:`verdict_of`.
+    """
+
+    match: Match
+    target: int | None
+    correct: bool | None
+    verdict: str
+
+
+def judge(states: Any, patterns: Any, targets: Sequence[int | None]) -> list[Judgement]:
+    """Judge binary recalls against their targets.
+
+    Parameters
+    ----------
+    states : array_like of shape (B, N)
+        Recalled states (-1/+1).
+    patterns : array_like of shape (P, N)
+        Stored patterns.
+    targets : sequence of int or None, length B
+        Row of each state's target (see :func:`targets_by_name`).
+
+    Returns
+    -------
+    list of Judgement
+    """
+    x = as_patterns(patterns)
+    s = as_states("states", states, x.shape[1])
+    if len(targets) != s.shape[0]:
+        raise InvalidParameterError(f"targets: {len(targets)} given for {s.shape[0]} states")
+    out = []
+    for row, match, target in zip(s, nearest(s, x), targets, strict=True):
+        correct = None if target is None else bool(np.array_equal(row, x[target]))
+        out.append(Judgement(match, target, correct, verdict_of(match.verdict, correct)))
+    return out
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Counts of a batch of recalls, for the one-line summary.
+
+    Attributes
+    ----------
+    cues, with_target, correct : int
+        Cues, cues with a target, and correct ones among them.
+    verdicts : dict of str to int
+        Cues per verdict.
+    cycles : int
+        Cues whose synchronous run fell into a 2-cycle.
+    unconverged : int
+        Cues stopped by the iteration limit.
+    """
+
+    cues: int
+    with_target: int
+    correct: int
+    verdicts: dict[str, int]
+    cycles: int
+    unconverged: int
+
+    def line(self) -> str:
+        """``"12/13 correct (1 other-memory); 2 fell into a 2-cycle"`` and the like."""
+        if self.with_target:
+            head = f"{self.correct}/{self.with_target} correct"
+            if self.with_target < self.cues:
+                missing = self.cues - self.with_target
+                head += f" ({missing} of {self.cues} cues named like no stored memory)"
+        else:
+            head = f"{self.cues} cue(s), none named like a stored memory (correct unknown)"
+        wrong = [f"{n} {v}" for v, n in self.verdicts.items() if v != CORRECT and n]
+        parts = [head + (": " + ", ".join(wrong) if wrong else "")]
+        if self.cycles:
+            parts.append(f"{self.cycles} fell into a 2-cycle")
+        if self.unconverged:
+            parts.append(f"{self.unconverged} stopped at the iteration limit")
+        return "; ".join(parts)
+
+
+def tally(verdicts: Sequence[str], correct: Sequence[bool | None], statuses: Sequence[str]) -> Tally:
+    """Count verdicts, correct recalls, 2-cycles and runs stopped by the limit.
+
+    Parameters
+    ----------
+    verdicts : sequence of str
+    correct : sequence of bool or None
+    statuses : sequence of str
+        Dynamics statuses (``"2-cycle"``, ``"2-cycle, then async fixed
+        point"``, ``"max-iter"``, ...).
+
+    Returns
+    -------
+    Tally
+    """
+    counts: dict[str, int] = {}
+    for verdict in verdicts:
+        counts[verdict] = counts.get(verdict, 0) + 1
+    return Tally(
+        cues=len(verdicts),
+        with_target=sum(c is not None for c in correct),
+        correct=sum(c is True for c in correct),
+        verdicts=counts,
+        cycles=sum(status.startswith("2-cycle") for status in statuses),
+        unconverged=sum(status == "max-iter" for status in statuses),
+    )

@@ -19,6 +19,9 @@ RECORD_KEYS = {
     "overlap",
     "hamming",
     "exact",
+    "target",
+    "correct",
+    "verdict",
     "iterations",
     "converged",
     "energy",
@@ -49,7 +52,8 @@ def test_four_correlated_photos_recalled_bit_exactly(
     model = load_model(model_path)
     for record in records:
         assert RECORD_KEYS <= record.keys()
-        assert record["exact"] is True and record["converged"] is True
+        assert record["correct"] is True and record["exact"] is True and record["converged"] is True
+        assert record["target"] == record["input"] and record["verdict"] == "correct"
         assert record["nearest"] == record["input"] and record["hamming"] == 0 and record["overlap"] == 1.0
         (image,) = load_images([Path(record["output"])])
         recalled = to_pattern(image, model.shape, model.binarize)
@@ -68,7 +72,10 @@ def test_single_input_writes_one_file_and_shows_energy_table(
     result = invoke("recall", model_path, cues / "camera.png", "-o", out)
     assert result.exit_code == 0, result.output
     assert out.is_file() and result.stdout == ""
-    assert "Energy per iteration" in result.stderr and "stored" in result.stderr and "camera" in result.stderr
+    assert (
+        "Energy per iteration" in result.stderr and "correct" in result.stderr and "camera" in result.stderr
+    )
+    assert "Recall: 1/1 correct" in result.stderr
 
 
 def test_montage_and_stochastic(trained: tuple[Path, Path], tmp_path: Path) -> None:
@@ -124,11 +131,11 @@ def test_same_seed_same_bytes(trained: tuple[Path, Path], tmp_path: Path) -> Non
 
 def test_erased_pixels_are_unknown_not_black(trained: tuple[Path, Path], tmp_path: Path) -> None:
     model_path, _ = trained
-    cue = tmp_path / "erased.png"
+    cue = tmp_path / "camera.png"  # named like its memory: the target
     invoke("corrupt", FOUR_PHOTOS[1], "-o", cue, "--kind", "erase", "--noise", "0.6", "--seed", "2")
     result = invoke("recall", model_path, cue, "-o", tmp_path / "o.png", "--json", "-q")
     (record,) = json_lines(result.stdout)
-    assert record["exact"] and record["nearest"] == "camera"
+    assert record["correct"] and record["nearest"] == record["target"] == "camera"
 
 
 def test_missing_model_is_an_error(trained: tuple[Path, Path], tmp_path: Path) -> None:
@@ -167,7 +174,7 @@ def test_mnist_style_idx_workflow_with_limit(tmp_path: Path) -> None:
     assert len(list(cues.iterdir())) == 10
     result = invoke("recall", model, cues, "--limit", "4", "-o", tmp_path / "out", "--json", "-q")
     records = json_lines(result.stdout)
-    assert len(records) == 4 and all(r["exact"] for r in records)
+    assert len(records) == 4 and all(r["correct"] for r in records)
 
 
 @pytest.mark.parametrize("update", ["sync", "async"])
@@ -178,5 +185,5 @@ def test_four_photos_also_with_plain_hebbian(trained: tuple[Path, Path], tmp_pat
     out = tmp_path / "out"
     result = invoke("recall", model, cues, "-o", out, "--update", update, "--seed", "3", "--json", "-q")
     records = json_lines(result.stdout)
-    assert [r["exact"] for r in records] == [True] * 4
+    assert [r["correct"] for r in records] == [True] * 4
     assert all(r["nearest"] == r["input"] for r in records)
