@@ -202,6 +202,11 @@ class QuadraticNetwork(Network):
         Positive factor applied to the weights.  Keeping ``U``, ``M`` and ``d``
         integer-valued (Hebbian) makes fields exact, so ties break the same
         way in every update mode.
+    copy : bool, optional
+        False lets the network keep float64, C-contiguous ``factors`` as they
+        are instead of a transposed copy (the caller must not modify them):
+        the matrix products read either layout at the same speed, and for
+        large networks the copy costs more than building the factors.
     """
 
     def __init__(
@@ -211,6 +216,8 @@ class QuadraticNetwork(Network):
         self_coupling: Any,
         threshold: Any = 0.0,
         scale: float = 1.0,
+        *,
+        copy: bool = True,
     ) -> None:
         u = np.asarray(factors)
         if not (np.issubdtype(u.dtype, np.integer) or np.issubdtype(u.dtype, np.floating)):
@@ -231,13 +238,19 @@ class QuadraticNetwork(Network):
         self.threshold = np.broadcast_to(np.asarray(threshold, dtype=np.float64), (n,)).copy()
         dtype = np.float32 if self._float32_exact(u, m, d) else np.float64
         self.dtype = np.dtype(dtype)
-        self._ut: FloatArray = np.ascontiguousarray(u.T, dtype=dtype)  # (N, K)
+        self._ut: FloatArray  # (N, K), C- or (with copy=False) F-ordered
+        if not copy and u.dtype == dtype and u.flags.c_contiguous:
+            self._ut = u.T
+        else:
+            self._ut = np.ascontiguousarray(u.T, dtype=dtype)
         self._m: FloatArray = m.astype(dtype)
         self._d: FloatArray = d.astype(dtype)
-        # Rows of (M U).T, for asynchronous updates; Hebbian and pseudo-inverse
-        # storage have M = I and share the factors, others build it on first use
-        # (an N K^2 product that synchronous recall never needs).
-        self._mut_cache: FloatArray | None = self._ut if np.array_equal(m, np.eye(k)) else None
+        self._identity = bool(np.array_equal(m, np.eye(k)))
+        # Rows of U.T and of (M U).T, for asynchronous updates, made on first
+        # use (synchronous recall never needs them); with M = I (Hebbian,
+        # pseudo-inverse) they are the same array.
+        self._ut_rows: FloatArray | None = self._ut if self._ut.flags.c_contiguous else None
+        self._mut_cache: FloatArray | None = self._ut_rows if self._identity else None
 
     @staticmethod
     def _float32_exact(u: NDArray[Any], m: FloatArray, d: FloatArray) -> bool:
@@ -296,9 +309,11 @@ class QuadraticNetwork(Network):
 
     def gather_rows(self, idx: NDArray[np.intp]) -> tuple[FloatArray, ...]:
         theta: FloatArray = self.threshold[idx]
+        if self._ut_rows is None:
+            self._ut_rows = np.ascontiguousarray(self._ut)
         if self._mut_cache is None:
-            self._mut_cache = np.ascontiguousarray(self._ut @ self._m.T)
-        return self._ut[idx], self._mut_cache[idx], self._d[idx], theta
+            self._mut_cache = self._ut_rows if self._identity else np.ascontiguousarray(self._ut @ self._m.T)
+        return self._ut_rows[idx], self._mut_cache[idx], self._d[idx], theta
 
     def prefix_fields(
         self,
