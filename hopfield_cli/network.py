@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -44,8 +45,34 @@ _FLOAT32_EXACT = 2**24
 _BLOCK_ELEMENTS = 1 << 18
 # ... but matrix products need enough rows to be efficient.
 _MIN_BLOCK_ROWS = 32
+#: Fields closer to zero than this are ties (see :func:`decide`).
+TIE_TOLERANCE = 1e-9
 # Largest exponential beta for which DenseNetwork batch fields use the closed form.
 _CLOSED_FORM_MAX_BETA = 2.0
+
+
+def decide(fields: Any, current: Any) -> NDArray[np.int8]:
+    """The deterministic update: the sign of the field, ties keeping the state.
+
+    Parameters
+    ----------
+    fields : array_like
+        Local fields.
+    current : array_like of the same shape
+        States before the update (-1, 0 or +1).
+
+    Returns
+    -------
+    ndarray, int8
+        +1 where ``fields > TIE_TOLERANCE``, -1 where ``fields <
+        -TIE_TOLERANCE``; in between the current state, or +1 for an unknown
+        neuron.  Treating near-zero fields as ties means a neuron only changes
+        when that lowers the energy, so rounding in float64 fields cannot make
+        it flip back and forth forever at constant energy.
+    """
+    h = np.asarray(fields)
+    tie = np.where(np.asarray(current) < 0, -1, 1)
+    return np.where(h > TIE_TOLERANCE, 1, np.where(h < -TIE_TOLERANCE, -1, tie)).astype(np.int8)
 
 
 def _exclusive_cumsum(increments: FloatArray) -> FloatArray:
@@ -171,6 +198,11 @@ class QuadraticNetwork(Network):
         Positive factor applied to the weights.  Keeping ``U``, ``M`` and ``d``
         integer-valued (Hebbian) makes fields exact, so ties break the same
         way in every update mode.
+    copy : bool, optional
+        False lets the network keep float64, C-contiguous ``factors`` as they
+        are instead of a transposed copy (the caller must not modify them):
+        the matrix products read either layout at the same speed, and for
+        large networks the copy costs more than building the factors.
     """
 
     def __init__(
@@ -180,6 +212,8 @@ class QuadraticNetwork(Network):
         self_coupling: Any,
         threshold: Any = 0.0,
         scale: float = 1.0,
+        *,
+        copy: bool = True,
     ) -> None:
         u = np.asarray(factors)
         if not (np.issubdtype(u.dtype, np.integer) or np.issubdtype(u.dtype, np.floating)):
@@ -200,13 +234,19 @@ class QuadraticNetwork(Network):
         self.threshold = np.broadcast_to(np.asarray(threshold, dtype=np.float64), (n,)).copy()
         dtype = np.float32 if self._float32_exact(u, m, d) else np.float64
         self.dtype = np.dtype(dtype)
-        self._ut: FloatArray = np.ascontiguousarray(u.T, dtype=dtype)  # (N, K)
+        self._ut: FloatArray  # (N, K), C- or (with copy=False) F-ordered
+        if not copy and u.dtype == dtype and u.flags.c_contiguous:
+            self._ut = u.T
+        else:
+            self._ut = np.ascontiguousarray(u.T, dtype=dtype)
         self._m: FloatArray = m.astype(dtype)
         self._d: FloatArray = d.astype(dtype)
-        # Rows of (M U).T, for asynchronous updates; Hebbian and pseudo-inverse
-        # storage have M = I and share the factors, others build it on first use
-        # (an N K^2 product that synchronous recall never needs).
-        self._mut_cache: FloatArray | None = self._ut if np.array_equal(m, np.eye(k)) else None
+        self._identity = bool(np.array_equal(m, np.eye(k)))
+        # Rows of U.T and of (M U).T, for asynchronous updates, made on first
+        # use (synchronous recall never needs them); with M = I (Hebbian,
+        # pseudo-inverse) they are the same array.
+        self._ut_rows: FloatArray | None = self._ut if self._ut.flags.c_contiguous else None
+        self._mut_cache: FloatArray | None = self._ut_rows if self._identity else None
 
     @staticmethod
     def _float32_exact(u: NDArray[Any], m: FloatArray, d: FloatArray) -> bool:
@@ -265,9 +305,11 @@ class QuadraticNetwork(Network):
 
     def gather_rows(self, idx: NDArray[np.intp]) -> tuple[FloatArray, ...]:
         theta: FloatArray = self.threshold[idx]
+        if self._ut_rows is None:
+            self._ut_rows = np.ascontiguousarray(self._ut)
         if self._mut_cache is None:
-            self._mut_cache = np.ascontiguousarray(self._ut @ self._m.T)
-        return self._ut[idx], self._mut_cache[idx], self._d[idx], theta
+            self._mut_cache = self._ut_rows if self._identity else np.ascontiguousarray(self._ut @ self._m.T)
+        return self._ut_rows[idx], self._mut_cache[idx], self._d[idx], theta
 
     def prefix_fields(
         self,
@@ -339,6 +381,7 @@ class DenseNetwork(Network):
         self.n_neurons = n
         self.threshold = np.broadcast_to(np.asarray(threshold, dtype=np.float64), (n,)).copy()
         self._xt = np.ascontiguousarray(patterns.T, dtype=np.float64)  # (N, P)
+        self._x32: NDArray[np.float32] | None = None
 
     def _closed_form(self) -> bool:
         """Whether batch fields may use the one-product closed form.
@@ -440,6 +483,97 @@ class DenseNetwork(Network):
             inter = -_logsumexp(self.beta * overlaps) / self.beta
         return np.asarray(inter + s @ self.threshold)
 
+    def _patterns32(self) -> NDArray[np.float32]:
+        """The patterns as a (P, N) float32 array (exact: the entries are -1/+1), made on first use."""
+        if self._x32 is None:
+            self._x32 = np.ascontiguousarray(self._xt.T, dtype=np.float32)
+        return self._x32
+
+    def mean_field_step(self, states: NDArray[np.int8]) -> MeanFieldStep:
+        """One synchronous mean-field (concave-convex) step of the exponential rule.
+
+        The energy ``E(s) = -lse(beta X s) / beta + theta.s`` is a convex
+        function plus a linear one, so it lies above its tangent at ``s``;
+        the state of the cube that minimises the tangent,
+        ``s' = sign(X.T softmax(beta X s) - theta)`` (ties keep ``s``), has
+        ``E(s') < E(s)`` whenever ``s' != s`` (Yuille & Rangarajan 2003;
+        Ramsauer et al. 2020 for the continuous case).  A run of these steps
+        therefore never cycles and never raises the energy.
+
+        The two products run in float32: the overlaps ``X s`` are integers
+        below 2**24, hence exact, and the softmax mix is re-done in float64
+        for the states with any field near its tie.  The energy comes from
+        the overlaps already computed, in float64.
+
+        Parameters
+        ----------
+        states : ndarray of shape (B, N), int8
+
+        Returns
+        -------
+        MeanFieldStep
+            Energies of ``states``, the next states, and whether each state is
+            also a fixed point of the exact one-neuron update.
+        """
+        if self.kind != LOG_SUM_EXP:
+            raise InvalidParameterError(f"mean-field steps need the {LOG_SUM_EXP} kind, got {self.kind!r}")
+        x32 = self._patterns32()
+        p = x32.shape[0]
+        s32 = states.astype(np.float32)
+        overlaps = (s32 @ x32.T).astype(np.float64)  # exact integers
+        z = overlaps * self.beta
+        top = z.max(axis=1, keepdims=True)
+        weights = np.exp(z - top)
+        total = weights.sum(axis=1)
+        energies = -(top[:, 0] + np.log(total)) / self.beta + states.astype(np.float64) @ self.threshold
+        weights /= total[:, np.newaxis]
+        theta = self.threshold
+        mix = (weights.astype(np.float32) @ x32).astype(np.float64)  # X.T softmax, within (P + 4) eps32
+        error = (p + 4) * float(np.finfo(np.float32).eps)
+        close = np.flatnonzero((np.abs(mix - theta) < error + TIE_TOLERANCE).any(axis=1))
+        if close.size:
+            mix[close] = weights[close] @ self._xt.T
+        field = mix - theta
+        new = decide(field, states)
+        settled = np.flatnonzero(~(new != states).any(axis=1))
+        stable = np.zeros(states.shape[0], dtype=bool)
+        if settled.size:
+            stable[settled] = self._exactly_stable(
+                states[settled], mix[settled], error if close.size == 0 else error
+            )
+        return MeanFieldStep(energies, new, stable)
+
+    def _exactly_stable(
+        self, states: NDArray[np.int8], mix: NDArray[np.float64], error: float
+    ) -> NDArray[np.bool_]:
+        """Whether each state is a fixed point of the exact one-neuron update, given ``X.T softmax``.
+
+        For a neuron with value ``s``, the share ``q`` of softmax weight on the
+        patterns that disagree with it is ``(1 - s mix) / 2``; flipping it
+        changes the energy by ``log(e^(-2b) (1 - q) + e^(2b) q) / b``, so it
+        stays put when ``q`` is at most a bound that depends only on ``s`` and
+        its threshold.  States with ``q`` within rounding of the bound, and any
+        ``beta`` where the bound itself is not accurate, go through the exact
+        float64 :meth:`fields`.
+        """
+        if states.size == 0:
+            return np.zeros(0, dtype=bool)
+        if not self._closed_form() or (states == 0).any():
+            return np.asarray(~(decide(self.fields(states), states) != states).any(axis=1))
+        s = states.astype(np.float64)
+        q = 0.5 * (1.0 - s * mix)
+        two_b = 2.0 * self.beta
+        # log(e^(-2b) (1 - q) + e^(2b) q) <= 2b (TOL - s theta)  <=>  q <= bound(s, theta)
+        limit = np.exp(two_b * (TIE_TOLERANCE - s * self.threshold))
+        bound = (limit - math.exp(-two_b)) / (math.exp(two_b) - math.exp(-two_b))
+        margin = error * (1.0 + np.abs(bound))
+        near = np.flatnonzero((np.abs(q - bound) <= margin).any(axis=1))
+        stable: NDArray[np.bool_] = np.asarray(~(q > bound).any(axis=1))
+        if near.size:
+            exact = self.fields(states[near])
+            stable[near] = ~(decide(exact, states[near]) != states[near]).any(axis=1)
+        return np.asarray(stable)
+
     def lockstep(self, states: NDArray[np.int8]) -> DenseLockstep:
         """Single-neuron updater serving a batch of states at once (see :class:`DenseLockstep`)."""
         return DenseLockstep(self, states)
@@ -467,6 +601,26 @@ class DenseNetwork(Network):
 
     def apply_changes(self, cache: FloatArray, rows: tuple[FloatArray, ...], delta: NDArray[np.int8]) -> None:
         cache += delta.astype(np.float64) @ rows[0]
+
+
+@dataclass(frozen=True)
+class MeanFieldStep:
+    """Outcome of :meth:`DenseNetwork.mean_field_step` for a batch of states.
+
+    Attributes
+    ----------
+    energies : ndarray of shape (B,), float64
+        Energies of the states the step started from.
+    states : ndarray of shape (B, N), int8
+        States after the step.
+    stable : ndarray of shape (B,), bool
+        True for the states the step left unchanged that are also fixed points
+        of the exact one-neuron update (the asynchronous dynamics).
+    """
+
+    energies: NDArray[np.float64]
+    states: NDArray[np.int8]
+    stable: NDArray[np.bool_]
 
 
 class DenseLockstep:

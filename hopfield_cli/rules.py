@@ -170,11 +170,10 @@ def _storkey_prefixes(
     wanted = set(loads)
     last = max(wanted)
     growth = 1.0 + 2.0 / n
-    xf = x[:last].astype(np.float64)
-    gram = xf @ xf.T
-    # Factor rows are stored as columns: the network wants U^T contiguous,
-    # and columns once written never change, so the last load needs no copy.
-    factors_t = np.zeros((n, 2 * last), dtype=np.float64)
+    gram = exact_gram(x[:last])
+    # Factor rows xi_mu, d xi_mu interleaved, row-major: rows once written
+    # never change, so each load's network takes a prefix of them as it is.
+    factors = np.empty((2 * last, n), dtype=np.float64)
     coupling = np.zeros((2 * last, 2 * last), dtype=np.float64)
     diag = np.zeros(n, dtype=np.float64)
     # The coupling is kept as scale * coupling: the growth of all older
@@ -182,13 +181,16 @@ def _storkey_prefixes(
     # of a pass over a K x K matrix (folded back at each block start).
     scale = 1.0
     for first in range(0, last, _STORKEY_BLOCK):
-        block = xf[first : first + _STORKEY_BLOCK]
+        block = x[first : first + _STORKEY_BLOCK].astype(np.float64)
         size = block.shape[0]
         k0 = 2 * first
         coupling[:k0, :k0] *= scale
         scale = 1.0
-        old_t = factors_t[:, :k0]
-        c_old = block @ old_t  # (size, k0), the transpose of C
+        # C^T = U_old X_b^T: the rows xi_nu give the Gram matrix, only the
+        # rows d xi_nu need a product.
+        c_old = np.empty((size, k0))
+        c_old[:, 0::2] = gram[first : first + size, :first]
+        c_old[:, 1::2] = block @ factors[1:k0:2].T
         # Old rows' share of a = M c for pattern j is (M_old C) coef[:, j];
         # coef depends on the Gram matrix alone.
         coef = np.zeros((size, size))
@@ -197,7 +199,7 @@ def _storkey_prefixes(
             coef[:, j] = coef[:, :j] @ (-powers * gram[first : first + j, first + j] / n)
             coef[j, j] = growth**j
         coupled = coupling[:k0, :k0] @ c_old.T  # (k0, size)
-        old_fields = (old_t @ coupled) @ coef  # (n, size)
+        old_fields = (coupled @ coef).T @ factors[:k0]  # (size, n)
         scaled = np.empty((size, n))  # the block's rows d * xi, contiguous
         for j in range(size):
             mu = first + j
@@ -209,18 +211,47 @@ def _storkey_prefixes(
             a = np.empty(k)
             a[:k0] = coupled @ coef[:, j]
             a[k0:] = scale * (coupling[k0:k, :k0] @ c_old[j] + coupling[k0:k, k0:k] @ c_new)
-            h = old_fields[:, j] + a[k0:k:2] @ block[:j] + a[k0 + 1 : k : 2] @ scaled[:j]
+            h = old_fields[j]
+            h += a[k0:k:2] @ block[:j] + a[k0 + 1 : k : 2] @ scaled[:j]
             h -= diag * xi
             np.multiply(diag, xi, out=scaled[j])
-            factors_t[:, k] = xi
-            factors_t[:, k + 1] = scaled[j]
+            factors[k] = xi
+            factors[k + 1] = scaled[j]
             scale *= growth
             coupling[:k, k] = coupling[k, :k] = -a / (n * scale)
             coupling[k, k] = coupling[k, k + 1] = coupling[k + 1, k] = 1.0 / (n * scale)
-            diag = growth * diag + (1.0 - 2.0 * xi * h) / n
+            diag *= growth
+            diag += (1.0 - 2.0 * xi * h) / n
             if mu + 1 in wanted:
                 k += 2
-                yield QuadraticNetwork(factors_t[:, :k].T, scale * coupling[:k, :k], diag.copy(), threshold)
+                yield QuadraticNetwork(
+                    factors[:k], scale * coupling[:k, :k], diag.copy(), threshold, copy=False
+                )
+
+
+def exact_gram(x: NDArray[np.int8]) -> NDArray[np.float64]:
+    """The Gram matrix ``X X^T`` of -1/+1 patterns, exactly, as float64.
+
+    Computed in float32 over column blocks: every partial sum is an integer
+    of magnitude at most N, exact in float32 below 2**24 neurons, and
+    single precision runs at twice the speed on the same data.  The blocks
+    keep the float32 copy of the patterns in cache.
+    """
+    p, n = x.shape
+    if n >= 2**24:
+        xf = x.astype(np.float64)
+        return np.asarray(xf @ xf.T)
+    gram = np.zeros((p, p), dtype=np.float64)
+    step = _column_step(p)
+    for start in range(0, n, step):
+        part = x[:, start : start + step].astype(np.float32)
+        gram += part @ part.T
+    return gram
+
+
+def _column_step(rows: int) -> int:
+    """Columns per block of a (rows, N) float product whose operand stays near 4 MB."""
+    return max(256, (1 << 19) // max(1, rows))
 
 
 def pseudoinverse(patterns: Any, *, threshold: float = 0.0) -> QuadraticNetwork:
@@ -230,10 +261,12 @@ def pseudoinverse(patterns: Any, *, threshold: float = 0.0) -> QuadraticNetwork:
     stored pattern satisfies ``W xi = (1 - d) xi`` with ``d = diag`` of the
     projector in [0, 1): it is a fixed point however correlated the patterns
     are, and capacity approaches N (Personnaz et al. 1985).  The projector is
-    built from an orthonormal basis of the span (economy SVD of the P x N
-    patterns, O(P^2 N)): the rows of ``L^-1 X``, with the Cholesky factor
-    ``L`` of the Gram matrix ``X X^T``, when they come out orthonormal to
-    1e-9 (about five times faster), else the economy SVD, which is better
+    ``B^T B`` with the orthonormal rows ``B = L^-1 X``, where ``L`` is the
+    Cholesky factor of the Gram matrix ``X X^T = L L^T``: all the algebra is
+    on P x P matrices, and the only O(P^2 N) steps are two matrix-matrix
+    products (the exact Gram matrix, and ``B``).  When ``L^-1 X X^T L^-T``
+    is not the identity to 1e-9 (nearly dependent patterns), the economy
+    SVD of the patterns gives the basis instead, which is better
     conditioned.  Both give the same weights as inverting ``X X^T``.
 
     Linearly dependent patterns (duplicates, inverses, or more patterns than
@@ -276,7 +309,7 @@ def pseudoinverse(patterns: Any, *, threshold: float = 0.0) -> QuadraticNetwork:
     threshold = _check_threshold(threshold)
     p, n = x.shape
     if p < n:
-        basis = _cholesky_basis(x.astype(np.float64))
+        basis = _cholesky_basis(x)
         if basis is not None and basis.shape[0] == p:
             return _projection_network(basis, threshold)
     _, singular, vt = np.linalg.svd(x.astype(np.float64), full_matrices=False)
@@ -292,8 +325,10 @@ def pseudoinverse(patterns: Any, *, threshold: float = 0.0) -> QuadraticNetwork:
 
 
 def _projection_network(basis: NDArray[np.float64], threshold: float) -> QuadraticNetwork:
-    """Zero-diagonal projector onto the span of the orthonormal rows of ``basis``."""
-    return QuadraticNetwork(basis, np.eye(basis.shape[0]), (basis**2).sum(axis=0), threshold)
+    """Zero-diagonal projector onto the span of the orthonormal rows of ``basis`` (kept, not copied)."""
+    basis = np.ascontiguousarray(basis)
+    self_coupling = np.einsum("kn,kn->n", basis, basis)
+    return QuadraticNetwork(basis, np.eye(basis.shape[0]), self_coupling, threshold, copy=False)
 
 
 def _pseudoinverse_prefixes(
@@ -308,31 +343,47 @@ def _pseudoinverse_prefixes(
     """
     n = x.shape[1]
     last = min(max(loads), n - 1)
-    basis = _cholesky_basis(x[:last].astype(np.float64))
+    basis = _cholesky_basis(x[:last])
     for load in loads:
         if basis is not None and load <= basis.shape[0]:
-            yield _projection_network(np.ascontiguousarray(basis[:load]), threshold)
+            yield _projection_network(basis[:load], threshold)
         else:
             yield pseudoinverse(x[:load], threshold=threshold)
 
 
-def _cholesky_basis(xf: NDArray[np.float64]) -> NDArray[np.float64] | None:
+def _cholesky_basis(x: NDArray[np.int8]) -> NDArray[np.float64] | None:
     """Orthonormal rows ``L^-1 X`` spanning the leading patterns, via ``X X^T = L L^T``.
 
-    Row ``k`` spans the first ``k + 1`` patterns.  Ill-conditioned patterns
-    lose orthonormality, so only the leading rows whose block of
-    ``B B^T - I`` stays below 1e-9 are returned; None when there are none
-    (or the Gram matrix is singular).
+    Row ``k`` spans the first ``k + 1`` patterns.  Orthonormality is checked
+    in P x P algebra on the exact Gram matrix ``G``: ``B B^T = L^-1 G L^-T``.
+    Ill-conditioned patterns lose it, so only the leading rows whose block
+    of ``L^-1 G L^-T - I`` stays below 1e-9 are returned; None when there
+    are none (or the Gram matrix is singular).
     """
+    gram = exact_gram(x)
     try:
-        chol = np.linalg.cholesky(xf @ xf.T)
+        chol = np.linalg.cholesky(gram)
     except np.linalg.LinAlgError:
         return None
-    basis = np.linalg.solve(chol, xf)
-    error = np.abs(basis @ basis.T - np.eye(xf.shape[0]))
+    p = gram.shape[0]
+    inverse = np.linalg.solve(chol, np.eye(p))
+    inverse = np.tril(inverse)  # exactly lower triangular: row k mixes the first k + 1 patterns
+    error = np.abs(inverse @ gram @ inverse.T - np.eye(p))
     row_error = np.maximum.accumulate(np.tril(error).max(axis=1))
     good = int(np.count_nonzero(row_error < 1e-9))
-    return np.ascontiguousarray(basis[:good]) if good else None
+    if not good:
+        return None
+    return _times_patterns(inverse[:good, :good], x[:good])
+
+
+def _times_patterns(left: NDArray[np.float64], x: NDArray[np.int8]) -> NDArray[np.float64]:
+    """``left @ x`` for -1/+1 patterns ``x``, over column blocks (no float64 copy of ``x``)."""
+    p, n = x.shape
+    out = np.empty((left.shape[0], n), dtype=np.float64)
+    step = _column_step(p)
+    for start in range(0, n, step):
+        np.matmul(left, x[:, start : start + step].astype(np.float64), out=out[:, start : start + step])
+    return out
 
 
 def _check_degree(degree: Any) -> int:
