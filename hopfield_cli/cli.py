@@ -16,6 +16,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from hopfield_cli.dynamics import RecallResult
+    from hopfield_cli.figures import Tile
     from hopfield_cli.images import GrayImage
     from hopfield_cli.metrics import Judgement
     from hopfield_cli.model import Model
@@ -990,7 +992,20 @@ def recall(
         ),
     ] = Similarity.robust,
     montage: Annotated[
-        Path | None, typer.Option(help="Also write a PNG sheet: cue | recalled | nearest stored.")
+        Path | None,
+        typer.Option(
+            metavar="PNG",
+            help="Also write a labelled PNG sheet: cue | recalled | target (or nearest), one framed row "
+            "per cue (green: correct, red: wrong, grey: no target).",
+        ),
+    ] = None,
+    animate: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="GIF",
+            help="Also write the run as an animated GIF (iteration and energy on each frame); several "
+            "inputs write GIF/NAME.gif.",
+        ),
     ] = None,
     recursive: RecursiveOption = False,
     limit: LimitOption = None,
@@ -1022,14 +1037,22 @@ def recall(
         _refuse_overwriting_inputs([montage], [model_path, *inputs], "--montage")
         if any(_same_path(montage, target) for target in targets):
             raise typer.BadParameter(f"{montage} is also a recall output", param_hint="--montage")
+    animations = None
+    if animate is not None:
+        animations = _output_paths(animate, [image.name for image in images], suffix=".gif")
+        _refuse_overwriting_inputs(animations, [model_path, *inputs], "--animate")
+        taken = [*targets, *([montage] if montage is not None else [])]
+        if any(_same_path(gif, other) for gif in animations for other in taken):
+            raise typer.BadParameter(f"{animate} is also a recall output", param_hint="--animate")
     if model.is_continuous:
-        _recall_continuous(model, images, targets, similarity.value, max_iter, montage, quiet, as_json)
+        _recall_continuous(
+            model, images, targets, similarity.value, max_iter, montage, animations, quiet, as_json
+        )
         return
 
     import numpy as np
 
     from hopfield_cli.dynamics import recall as run_dynamics
-    from hopfield_cli.images import montage as make_montage
     from hopfield_cli.images import pattern_to_image, save_png, to_pattern
     from hopfield_cli.metrics import judge, targets_by_name
 
@@ -1045,17 +1068,34 @@ def recall(
             anneal=anneal,
             rng=seed,
             progress=advance,
+            snapshots=_SNAPSHOTS_PER_SWEEP if animations is not None else 0,
         )
     states = np.stack([r.state for r in results])
     judgements = judge(states, model.patterns, targets_by_name([i.name for i in images], model.names))
     for state, target in zip(states, targets, strict=True):
         save_png(pattern_to_image(state, model.shape), target)
     if montage is not None:
-        rows = [
-            [cue, state, model.patterns[m.index]]
-            for cue, state, m in zip(cues, states, (j.match for j in judgements), strict=True)
+        from hopfield_cli.figures import binary_tile
+
+        tiles = [
+            [
+                binary_tile(pattern, model.shape)
+                for pattern in (cue, state, model.patterns[j.match.index if j.target is None else j.target])
+            ]
+            for cue, state, j in zip(cues, states, judgements, strict=True)
         ]
-        save_png(make_montage(rows, model.shape), montage)
+        _write_montage(montage, tiles, images, judgements, model.shape, quiet)
+    if animations is not None:
+        from hopfield_cli.figures import binary_tile
+
+        for image, result, gif in zip(images, results, animations, strict=True):
+            _write_animation(
+                gif,
+                image.name,
+                result,
+                [binary_tile(s.state, model.shape) for s in result.snapshots],
+                model.shape,
+            )
     records = [
         _recall_record(image.name, target, model, result, judgement)
         for image, target, result, judgement in zip(images, targets, results, judgements, strict=True)
@@ -1068,6 +1108,51 @@ def recall(
         _print_recall_summary(records, model.rule, update.value)
 
 
+#: Animation frames per asynchronous sweep: enough to watch the picture settle.
+_SNAPSHOTS_PER_SWEEP = 5
+
+
+def _write_montage(
+    path: Path,
+    tiles: "list[list[Tile]]",
+    images: "list[GrayImage]",
+    judgements: "Sequence[Any]",
+    shape: tuple[int, int],
+    quiet: bool,
+) -> None:
+    """The labelled recall sheet; says on stderr when it could not hold every cue."""
+    from hopfield_cli.figures import MAX_SIDE, recall_sheet
+    from hopfield_cli.images import save_png
+
+    rows = [
+        (image.name, j.verdict, row, j.correct, j.target is not None)
+        for image, row, j in zip(images, tiles, judgements, strict=True)
+    ]
+    drawn = recall_sheet(rows, shape)
+    save_png(drawn.image, path)
+    if drawn.shown < len(rows) and not quiet:
+        typer.echo(
+            f"Note: {path} shows the first {drawn.shown} of {len(rows)} cues "
+            f"(sides stay within {MAX_SIDE} px)",
+            err=True,
+        )
+
+
+def _write_animation(path: Path, name: str, result: Any, tiles: "list[Tile]", shape: tuple[int, int]) -> None:
+    from hopfield_cli.figures import recall_animation, save_gif
+
+    frames, durations = recall_animation(
+        tiles,
+        [s.phase for s in result.snapshots],
+        [s.iteration for s in result.snapshots],
+        [s.energy for s in result.snapshots],
+        shape,
+        name,
+        result.status,
+    )
+    save_gif(frames, path, durations)
+
+
 def _recall_continuous(
     model: "Model",
     images: "list[GrayImage]",
@@ -1075,6 +1160,7 @@ def _recall_continuous(
     similarity: str,
     max_iter: int,
     montage: Path | None,
+    animations: list[Path] | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -1082,7 +1168,8 @@ def _recall_continuous(
     import numpy as np
 
     from hopfield_cli.continuous import mse, psnr
-    from hopfield_cli.images import montage_values, save_png, to_values, values_to_image
+    from hopfield_cli.figures import values_tile
+    from hopfield_cli.images import save_png, to_values, values_to_image
     from hopfield_cli.metrics import MIXTURE, STORED, targets_by_name, verdict_of
 
     network = model.continuous_network(similarity)
@@ -1093,7 +1180,7 @@ def _recall_continuous(
     results = []
     with _progress("Recalling", len(images), quiet) as advance:
         for image, target, own, (values, known) in zip(images, targets, owners, cues, strict=True):
-            result = network.recall(values, known, max_iter=max_iter)
+            result = network.recall(values, known, max_iter=max_iter, snapshots=animations is not None)
             results.append(result)
             save_png(values_to_image(result.state, model.shape), target)
             # Scored as written: 8-bit levels.
@@ -1128,18 +1215,40 @@ def _recall_continuous(
                 }
             )
             advance(1)
+    judgements = [
+        _Verdict(record["verdict"], record["correct"], own)
+        for record, own in zip(records, owners, strict=True)
+    ]
     if montage is not None:
-        rows = [
-            [(values, known), result.state, memories[result.winner]]
-            for (values, known), result in zip(cues, results, strict=True)
+        tiles = [
+            [
+                values_tile(values, model.shape, known),
+                values_tile(result.state, model.shape),
+                values_tile(memories[result.winner if own is None else own], model.shape),
+            ]
+            for (values, known), result, own in zip(cues, results, owners, strict=True)
         ]
-        save_png(montage_values(rows, model.shape), montage)
+        _write_montage(montage, tiles, images, judgements, model.shape, quiet)
+    if animations is not None:
+        for image, (values, known), result, gif in zip(images, cues, results, animations, strict=True):
+            pictures = [values_tile(values, model.shape, known)]
+            pictures += [values_tile(s.state, model.shape) for s in result.snapshots[1:]]
+            _write_animation(gif, image.name, result, pictures, model.shape)
     if as_json:
         for record in records:
             _emit_json(record)
     if not quiet:
         _print_continuous_recall(records)
         _print_recall_summary(records, model.rule, None)
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """What a montage row needs of a grey/colour recall's judgement."""
+
+    verdict: str
+    correct: bool | None
+    target: int | None
 
 
 def _print_continuous_recall(records: list[dict[str, Any]]) -> None:
@@ -1586,11 +1695,14 @@ def inspect(
     weights: Annotated[
         Path | None,
         typer.Option(
-            help=f"Write the weight matrix as a heat-map PNG (up to {_MAX_HEATMAP_NEURONS} neurons)."
+            metavar="PNG",
+            help=f"Write the weight matrix as a heat-map PNG with a colour bar (pairwise rules, up to "
+            f"{_MAX_HEATMAP_NEURONS} neurons); other rules draw the P x P pattern-overlap matrix.",
         ),
     ] = None,
     patterns: Annotated[
-        Path | None, typer.Option(help="Write the stored patterns as a contact-sheet PNG.")
+        Path | None,
+        typer.Option(metavar="PNG", help="Write the stored patterns as a contact-sheet PNG, each named."),
     ] = None,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
@@ -1600,31 +1712,12 @@ def inspect(
     from hopfield_cli.persistence import load_model
 
     model = load_model(model_path)
-    if weights is not None and model.n_neurons > _MAX_HEATMAP_NEURONS:
-        raise typer.BadParameter(
-            f"the model has {model.n_neurons} neurons; a heat map is drawn up to {_MAX_HEATMAP_NEURONS}",
-            param_hint="--weights",
-        )
-
+    _inspect_pictures(model, weights, patterns)
     if model.is_continuous:
         _inspect_continuous(model, model_path, weights, patterns, quiet, as_json)
         return
-    from hopfield_cli.images import save_png
 
     info: dict[str, Any] = {"model": str(model_path)} | model.describe()
-    if weights is not None:
-        from hopfield_cli.network import QuadraticNetwork
-
-        network = model.network()
-        if not isinstance(network, QuadraticNetwork):
-            raise HopfieldError(f"--weights: the {model.rule} rule has no pairwise weight matrix to draw")
-        save_png(_heatmap(network.weights()), weights)
-    if patterns is not None:
-        from hopfield_cli.images import montage
-
-        columns = max(1, math.ceil(math.sqrt(model.n_patterns)))
-        rows = [list(model.patterns[k : k + columns]) for k in range(0, model.n_patterns, columns)]
-        save_png(montage(rows, model.shape, min_side=64), patterns)
     if as_json:
         _emit_json(info)
     if not quiet:
@@ -1635,16 +1728,7 @@ def _inspect_continuous(
     model: "Model", model_path: Path, weights: Path | None, patterns: Path | None, quiet: bool, as_json: bool
 ) -> None:
     """Inspect grey or colour memories: sizes, closest pair, a contact sheet."""
-    from hopfield_cli.images import montage_values, save_png
-
-    if weights is not None:
-        raise HopfieldError("--weights: the continuous rule has no pairwise weight matrix to draw")
     info: dict[str, Any] = {"model": str(model_path)} | model.describe()
-    if patterns is not None:
-        columns = max(1, math.ceil(math.sqrt(model.n_patterns)))
-        flat = model.memories.astype(float) / 255.0
-        rows = [list(flat[k : k + columns]) for k in range(0, model.n_patterns, columns)]
-        save_png(montage_values(rows, model.shape, min_side=64), patterns)
     if as_json:
         _emit_json(info)
     if quiet:
@@ -1689,16 +1773,52 @@ def _inspect_continuous(
     _print_names(names)
 
 
-def _heatmap(matrix: Any) -> Any:
-    """Blue (negative) - white - red (positive) picture of a matrix."""
-    import numpy as np
-    from PIL import Image
+def _inspect_pictures(model: "Model", weights: Path | None, patterns: Path | None) -> None:
+    """``inspect --weights`` and ``--patterns``: labelled pictures of what a model stores."""
+    from hopfield_cli import figures
+    from hopfield_cli.images import save_png
 
-    limit = float(np.abs(matrix).max()) or 1.0
-    scaled = np.clip(matrix / limit, -1.0, 1.0)
-    positive, negative = np.clip(scaled, 0, 1), np.clip(-scaled, 0, 1)
-    rgb = np.stack([1 - negative, 1 - positive - negative, 1 - positive], axis=-1)
-    return Image.fromarray((np.clip(rgb, 0, 1) * 255).round().astype(np.uint8))
+    if weights is not None:
+        image = None
+        if not model.is_continuous:
+            from hopfield_cli.network import QuadraticNetwork
+
+            network = model.network()
+            if isinstance(network, QuadraticNetwork):
+                if model.n_neurons > _MAX_HEATMAP_NEURONS:
+                    raise typer.BadParameter(
+                        f"the model has {model.n_neurons} neurons; the N x N weight matrix is drawn up to "
+                        f"{_MAX_HEATMAP_NEURONS}",
+                        param_hint="--weights",
+                    )
+                n = model.n_neurons
+                image = figures.heatmap(
+                    network.weights(),
+                    f"weights W ({n} x {n} neurons), {model.rule} rule",
+                    "W_ij of neurons i, j",
+                )
+        if image is None:
+            # Dense and continuous rules have no pairwise matrix: how alike the memories are drives them.
+            if model.is_continuous:
+                matrix, total = figures.correlation_matrix(model.memories)
+                title = "pattern correlations (Pearson) of the stored pictures"
+            else:
+                matrix, total = figures.overlap_matrix(model.patterns)
+                title = "pattern overlaps m = xi . xi' / N of the stored patterns"
+            shown = matrix.shape[0]
+            note = f"{model.rule} rule: no pairwise weight matrix; P x P = {shown} x {shown}"
+            if shown < total:
+                note += f", the first {shown} of {total} patterns"
+            image = figures.heatmap(matrix, title, note, limit=1.0)
+        save_png(image, weights)
+    if patterns is not None:
+        if model.is_continuous:
+            flat = model.memories.astype(float) / 255.0
+            tiles = [figures.values_tile(values, model.shape) for values in flat]
+        else:
+            tiles = [figures.binary_tile(pattern, model.shape) for pattern in model.patterns]
+        drawn = figures.pattern_sheet(tiles, model.names, model.shape)
+        save_png(drawn.image, patterns)
 
 
 #: Characters of a memory's name in tables: two names and a number fit 80 columns.

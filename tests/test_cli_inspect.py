@@ -10,7 +10,7 @@ from _cli_support import FOUR_PHOTOS, assert_clean_error, invoke, json_lines
 from PIL import Image
 
 import hopfield_cli.cli as cli
-from hopfield_cli import rules
+from hopfield_cli import figures, rules
 from hopfield_cli.model import MODEL_RULES
 
 
@@ -41,19 +41,35 @@ def test_inspect_tables_and_pictures(hebbian_model: Path, tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     assert "Most similar pairs" in result.stderr and "camera" in result.stderr
     with Image.open(heat) as image:
-        assert image.size == (256, 256) and image.mode == "RGB"
+        assert image.mode == "RGB"
         pixels = np.asarray(image)
-    np.testing.assert_array_equal(pixels[np.arange(256), np.arange(256)], 255)  # zero diagonal is white
+    top = 2 * figures.LABEL + figures.MARGIN  # title and note lines
+    matrix = pixels[top : top + 256, figures.MARGIN : figures.MARGIN + 256]
+    np.testing.assert_array_equal(matrix[np.arange(256), np.arange(256)], 255)  # zero diagonal is white
+    bar = figures.MARGIN + 256 + figures.MARGIN + 12
+    assert tuple(pixels[top, bar]) == (255, 0, 0) and tuple(pixels[top + 255, bar]) == (0, 0, 255)
     with Image.open(sheet) as image:
-        assert image.size == (4 + 2 * (64 + 4), 4 + 2 * (64 + 4))
+        width, height = image.size
+    # Four 16x16 patterns, scaled to 96 px, each under its name, in a 2 x 2 grid.
+    block_w = 96 + 2 * figures.FRAME
+    block_h = figures.LABEL + 96 + 2 * figures.FRAME
+    assert width == 2 * (block_w + figures.MARGIN) + figures.MARGIN
+    assert height == figures.LABEL + 2 * (block_h + figures.MARGIN) + figures.MARGIN
 
 
-def test_inspect_refuses_weights_of_dense_rules(tmp_path: Path) -> None:
+def test_inspect_weights_of_dense_rules_draw_the_overlap_matrix(tmp_path: Path) -> None:
+    """The default rule has no pairwise matrix: --weights draws the P x P pattern overlaps instead."""
     model = tmp_path / "e.npz"
     invoke("train", *FOUR_PHOTOS[:2], "-o", model, "--size", "8", "-q")
-    result = invoke("inspect", model, "--weights", tmp_path / "w.png")
-    assert_clean_error(result, 1, "no pairwise weight matrix")
-    assert not (tmp_path / "w.png").exists()
+    result = invoke("inspect", model, "--weights", tmp_path / "w.png", "-q")
+    assert result.exit_code == 0, result.output
+    with Image.open(tmp_path / "w.png") as image:
+        pixels = np.asarray(image)
+    top = 2 * figures.LABEL + figures.MARGIN
+    # 2 x 2 overlaps scaled by 128: full red (overlap 1 on a +-1 bar) on the diagonal.
+    assert tuple(pixels[top + 64, figures.MARGIN + 64]) == (255, 0, 0)
+    assert tuple(pixels[top + 192, figures.MARGIN + 192]) == (255, 0, 0)
+    assert tuple(pixels[top + 64, figures.MARGIN + 192]) != (255, 0, 0)
 
 
 def test_inspect_missing_model(tmp_path: Path) -> None:
