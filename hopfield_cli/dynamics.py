@@ -45,11 +45,61 @@ SYNC_THEN_ASYNC = "sync, then async fixed point"
 MAX_ITER = "max-iter"
 
 _SYNC_CHUNK = 256
+#: Most snapshots kept per cue for an animation (evenly thinned beyond; first and last kept).
+MAX_SNAPSHOTS = 240
 
 
 def _default_block(n_neurons: int) -> int:
     """Neurons per block: large enough to amortise NumPy call overhead."""
     return max(256, min(4096, n_neurons // 64))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One picture of a run, for an animation.
+
+    Attributes
+    ----------
+    phase : {"sync", "async", "softmax"}
+        Which dynamics produced it (a sync run that fell into a 2-cycle
+        continues with async sweeps from the cue).
+    iteration : float
+        Steps (sync, softmax updates of grey models) or sweeps (async) done; fractions within an
+        async sweep.
+    state : ndarray of shape (N,), int8, or (N, C) float64 for continuous models
+    energy : float
+    """
+
+    phase: str
+    iteration: float
+    state: NDArray[Any]
+    energy: float
+
+
+class _Track:
+    """Snapshots of one run in bounded memory: every ``stride``-th kept, the stride doubling when full."""
+
+    def __init__(self, limit: int = MAX_SNAPSHOTS) -> None:
+        self.limit = limit
+        self.kept: list[Snapshot] = []
+        self.stride = 1
+        self.count = 0
+        self.last: Snapshot | None = None
+
+    def add(self, phase: str, iteration: float, state: NDArray[np.int8], energy: float) -> None:
+        snapshot = Snapshot(phase, float(iteration), state.copy(), float(energy))
+        if self.count % self.stride == 0:
+            self.kept.append(snapshot)
+            if len(self.kept) > self.limit:
+                self.kept = self.kept[::2]
+                self.stride *= 2
+        self.count += 1
+        self.last = snapshot
+
+    def done(self) -> tuple[Snapshot, ...]:
+        if self.last is not None and (not self.kept or self.kept[-1] is not self.last):
+            self.kept.append(self.last)
+        return tuple(self.kept)
 
 
 @dataclass(frozen=True)
@@ -73,6 +123,9 @@ class RecallResult:
         ``"2-cycle, then async fixed point"`` (sync continued asynchronously,
         see :func:`recall`), ``"sync, then async fixed point"`` (exponential
         rule, see :func:`recall`) or ``"max-iter"``.
+    snapshots : tuple of Snapshot
+        The run as pictures, first the cue, last the final state; empty
+        unless :func:`recall` was asked for them.
     """
 
     state: NDArray[np.int8]
@@ -81,6 +134,7 @@ class RecallResult:
     iterations: int
     converged: bool
     status: str
+    snapshots: tuple[Snapshot, ...] = ()
 
 
 def recall(
@@ -94,6 +148,7 @@ def recall(
     rng: RNGLike = None,
     progress: Callable[[int], None] | None = None,
     settle_cycles: bool = True,
+    snapshots: int = 0,
 ) -> list[RecallResult]:
     """Run the dynamics from each cue until a fixed point or ``max_iter``.
 
@@ -142,6 +197,13 @@ def recall(
         recall more: on 1,000 10 x 10 digits with 20 % flips (exponential rule,
         exact step), 76-78 % of the
         nearest-memory limit against 68-69 %.  False stops at the 2-cycle.
+    snapshots : int, optional
+        When positive, record each run as pictures (for an animation): the
+        cue, every sync step, and this many pictures per async or stochastic
+        sweep, evenly spaced through the visiting order, at most
+        :data:`MAX_SNAPSHOTS` per cue (evenly thinned beyond; the first and
+        the last are kept).  The dynamics and their results are the same
+        with or without.  0 (the default) records nothing.
 
     Returns
     -------
@@ -152,6 +214,7 @@ def recall(
     max_iter = check_positive_int("max_iter", max_iter)
     temperature = check_nonnegative("temperature", temperature)
     anneal = check_positive_int("anneal", anneal)
+    snapshots = 0 if snapshots == 0 else check_positive_int("snapshots", snapshots, maximum=1024)
     states = as_states("cues", cues, network.n_neurons)
     if update == "sync":
         results = []
@@ -159,12 +222,14 @@ def recall(
         generator = as_rng(rng) if settle_cycles else None
         for start in range(0, states.shape[0], _SYNC_CHUNK):
             if generator is not None and isinstance(network, DenseNetwork) and network.kind == LOG_SUM_EXP:
-                chunk = _recall_mean_field(network, states[start : start + _SYNC_CHUNK], max_iter, generator)
+                chunk = _recall_mean_field(
+                    network, states[start : start + _SYNC_CHUNK], max_iter, generator, snapshots
+                )
             else:
-                chunk = _recall_sync(network, states[start : start + _SYNC_CHUNK], max_iter)
+                chunk = _recall_sync(network, states[start : start + _SYNC_CHUNK], max_iter, snapshots > 0)
             if generator is not None:
                 chunk = _settle_cycles(
-                    network, states[start : start + _SYNC_CHUNK], chunk, max_iter, generator
+                    network, states[start : start + _SYNC_CHUNK], chunk, max_iter, generator, snapshots
                 )
             results.extend(chunk)
             if progress is not None:
@@ -173,10 +238,10 @@ def recall(
     generator = as_rng(rng)
     schedule = _schedule(temperature, anneal) if update == "stochastic" else []
     if update == "async" and isinstance(network, DenseNetwork):
-        return _recall_async_batch(network, states, max_iter, generator, progress)
+        return _recall_async_batch(network, states, max_iter, generator, progress, snapshots)
     results = []
     for cue in states:
-        results.append(_recall_async(network, cue, max_iter, schedule, generator))
+        results.append(_recall_async(network, cue, max_iter, schedule, generator, snapshots))
         if progress is not None:
             progress(1)
     return results
@@ -188,7 +253,9 @@ def _schedule(temperature: float, anneal: int) -> list[float]:
     return [t for t in temps if t > 0]
 
 
-def _recall_sync(network: Network, states: NDArray[np.int8], max_iter: int) -> list[RecallResult]:
+def _recall_sync(
+    network: Network, states: NDArray[np.int8], max_iter: int, trace: bool = False
+) -> list[RecallResult]:
     batch = states.shape[0]
     current = states.copy()
     previous = np.zeros_like(current)
@@ -197,7 +264,11 @@ def _recall_sync(network: Network, states: NDArray[np.int8], max_iter: int) -> l
     changes: list[list[int]] = [[] for _ in range(batch)]
     status = [MAX_ITER] * batch
     active = np.arange(batch)
-    for _ in range(max_iter):
+    tracks = [_Track() for _ in range(batch)] if trace else None
+    if tracks is not None:
+        for k in range(batch):
+            tracks[k].add("sync", 0, current[k], energies[k][0])
+    for step in range(1, max_iter + 1):
         old = current[active]
         new = decide(fields, old)
         changed = np.count_nonzero(new != old, axis=1)
@@ -211,6 +282,9 @@ def _recall_sync(network: Network, states: NDArray[np.int8], max_iter: int) -> l
         for b, e, c in zip(active, new_energy, changed, strict=True):
             energies[b].append(float(e))
             changes[b].append(int(c))
+        if tracks is not None:
+            for row, energy in enumerate(new_energy):
+                tracks[int(active[row])].add("sync", step, new[row], energy)
         previous[active] = old
         current[active] = new
         for b in active[~moving]:
@@ -230,13 +304,18 @@ def _recall_sync(network: Network, states: NDArray[np.int8], max_iter: int) -> l
             iterations=len(changes[b]),
             converged=status[b] == FIXED_POINT,
             status=status[b],
+            snapshots=() if tracks is None else tracks[b].done(),
         )
         for b in range(batch)
     ]
 
 
 def _recall_mean_field(
-    network: DenseNetwork, states: NDArray[np.int8], max_iter: int, rng: np.random.Generator
+    network: DenseNetwork,
+    states: NDArray[np.int8],
+    max_iter: int,
+    rng: np.random.Generator,
+    snapshots: int = 0,
 ) -> list[RecallResult]:
     """Synchronous mean-field steps to their fixed point, then async sweeps where that is no fixed point.
 
@@ -253,15 +332,22 @@ def _recall_mean_field(
     status = [MAX_ITER] * batch
     unstable: list[int] = []
     active = np.arange(batch)
-    for _ in range(max_iter):
+    # A step returns the energies of the states it starts from: each state is
+    # pictured when the next step (or the end) gives its energy.
+    tracks = [_Track() for _ in range(batch)] if snapshots else None
+    for number in range(max_iter):
         step = network.mean_field_step(current[active])
         changed = np.count_nonzero(step.states != current[active], axis=1)
         for b, e, c in zip(active.tolist(), step.energies.tolist(), changed.tolist(), strict=True):
             energies[b].append(e)
             changes[b].append(c)
+            if tracks is not None:
+                tracks[b].add("sync", number, current[b], e)
         settled = changed == 0
         for b, stable in zip(active[settled].tolist(), step.stable[settled].tolist(), strict=True):
             energies[b].append(energies[b][-1])
+            if tracks is not None:
+                tracks[b].add("sync", number + 1, current[b], energies[b][-1])
             if stable:
                 status[b] = FIXED_POINT
             else:
@@ -273,13 +359,17 @@ def _recall_mean_field(
     if active.size:
         for b, e in zip(active.tolist(), network.energy(current[active]).tolist(), strict=True):
             energies[b].append(e)
+            if tracks is not None:
+                tracks[b].add("sync", max_iter, current[b], e)
+    pictures = [() if tracks is None else tracks[b].done() for b in range(batch)]
     if unstable:
-        again = _recall_async_batch(network, current[unstable], max_iter, rng, None)
+        again = _recall_async_batch(network, current[unstable], max_iter, rng, None, snapshots)
         for b, more in zip(unstable, again, strict=True):
             energies[b].extend(more.energies[1:].tolist())
             changes[b].extend(more.changes.tolist())
             current[b] = more.state
             status[b] = SYNC_THEN_ASYNC if more.converged else MAX_ITER
+            pictures[b] = _thin(pictures[b] + more.snapshots[1:])
     return [
         RecallResult(
             state=current[b].copy(),
@@ -288,6 +378,7 @@ def _recall_mean_field(
             iterations=len(changes[b]),
             converged=status[b] in (FIXED_POINT, SYNC_THEN_ASYNC),
             status=status[b],
+            snapshots=pictures[b],
         )
         for b in range(batch)
     ]
@@ -299,15 +390,16 @@ def _settle_cycles(
     results: list[RecallResult],
     max_iter: int,
     rng: np.random.Generator,
+    snapshots: int = 0,
 ) -> list[RecallResult]:
     """``results``, with those that ended in a 2-cycle run again asynchronously from their cue."""
     cycled = [k for k, result in enumerate(results) if result.status == TWO_CYCLE]
     if not cycled:
         return results
     if isinstance(network, DenseNetwork):
-        again = _recall_async_batch(network, cues[cycled], max_iter, rng, None)
+        again = _recall_async_batch(network, cues[cycled], max_iter, rng, None, snapshots)
     else:
-        again = [_recall_async(network, cues[k], max_iter, [], rng) for k in cycled]
+        again = [_recall_async(network, cues[k], max_iter, [], rng, snapshots) for k in cycled]
     out = list(results)
     for k, more in zip(cycled, again, strict=True):
         first = results[k]
@@ -318,8 +410,23 @@ def _settle_cycles(
             iterations=first.iterations + more.iterations,
             converged=more.converged,
             status=CYCLE_THEN_FIXED if more.converged else MAX_ITER,
+            snapshots=_thin(first.snapshots + more.snapshots),
         )
     return out
+
+
+def _thin(snapshots: tuple[Snapshot, ...]) -> tuple[Snapshot, ...]:
+    """At most :data:`MAX_SNAPSHOTS`, evenly spaced, first and last kept."""
+    if len(snapshots) <= MAX_SNAPSHOTS:
+        return snapshots
+    keep = np.unique(np.linspace(0, len(snapshots) - 1, MAX_SNAPSHOTS).round().astype(int))
+    return tuple(snapshots[k] for k in keep.tolist())
+
+
+def _marks(n_neurons: int, per_sweep: int) -> set[int]:
+    """Visits of a sweep after which a snapshot is taken: ``per_sweep``, evenly spaced, the last included."""
+    per_sweep = min(per_sweep, n_neurons)
+    return {-(-(j + 1) * n_neurons // per_sweep) - 1 for j in range(per_sweep)}
 
 
 def _recall_async_batch(
@@ -328,6 +435,7 @@ def _recall_async_batch(
     max_iter: int,
     rng: np.random.Generator,
     progress: Callable[[int], None] | None,
+    snapshots: int = 0,
 ) -> list[RecallResult]:
     """Deterministic asynchronous recall of a batch of cues advanced in lockstep.
 
@@ -339,6 +447,7 @@ def _recall_async_batch(
     their fixed point.
     """
     n = network.n_neurons
+    marks = _marks(n, snapshots) if snapshots else None
     results: list[RecallResult] = []
     for begin in range(0, cues.shape[0], _SYNC_CHUNK):
         chunk = cues[begin : begin + _SYNC_CHUNK]
@@ -348,7 +457,11 @@ def _recall_async_batch(
         changes: list[list[int]] = [[] for _ in range(chunk.shape[0])]
         converged = np.zeros(chunk.shape[0], dtype=bool)
         active = np.arange(chunk.shape[0])
-        for _ in range(max_iter):
+        tracks = [_Track() for _ in range(chunk.shape[0])] if marks is not None else None
+        if tracks is not None:
+            for k in range(chunk.shape[0]):
+                tracks[k].add("async", 0, states[k], energies[k][0])
+        for sweep in range(max_iter):
             orders = np.stack([generators[b].permutation(n) for b in active])
             sub = states[active]
             stepper = network.lockstep(sub)
@@ -361,6 +474,9 @@ def _recall_async_batch(
                 if moved.size:
                     stepper.apply(moved, idx[moved], (new[moved] - current[moved]).astype(np.int8))
                     sub[moved, idx[moved]] = new[moved]
+                if marks is not None and tracks is not None and t in marks:
+                    for row, energy in enumerate(stepper.energies(sub)):
+                        tracks[int(active[row])].add("async", sweep + (t + 1) / n, sub[row], energy)
             changed = np.count_nonzero(sub != states[active], axis=1)
             states[active] = sub
             for b, e, c in zip(active, stepper.energies(sub), changed, strict=True):
@@ -383,6 +499,7 @@ def _recall_async_batch(
                 iterations=len(changes[b]),
                 converged=bool(converged[b]),
                 status=FIXED_POINT if converged[b] else MAX_ITER,
+                snapshots=() if tracks is None else tracks[b].done(),
             )
             for b in range(chunk.shape[0])
         )
@@ -403,14 +520,28 @@ def _recall_async(
     max_iter: int,
     schedule: list[float],
     rng: np.random.Generator,
+    snapshots: int = 0,
 ) -> RecallResult:
     state = cue.copy()
     energies = [float(network.energy(state)[0])]
     changes: list[int] = []
     status = MAX_ITER
+    track = _Track() if snapshots else None
+    on_block = None
+    block = None
+    if track is not None:
+        track.add("async", 0, state, energies[0])
+        # Blocks of a sweep end where the snapshots fall; results do not depend on the block size.
+        block = max(1, -(-network.n_neurons // snapshots))
     for sweep in range(max_iter):
         temp = schedule[sweep] if sweep < len(schedule) else 0.0
-        changed = async_sweep(network, state, rng, temperature=temp)
+        if track is not None:
+
+            def on_block(visited: int, sweep: int = sweep, track: _Track = track) -> None:
+                energy = float(network.energy(state)[0])
+                track.add("async", sweep + visited / network.n_neurons, state, energy)
+
+        changed = async_sweep(network, state, rng, temperature=temp, block=block, on_block=on_block)
         energies.append(float(network.energy(state)[0]))
         changes.append(changed)
         if temp == 0.0 and changed == 0:
@@ -423,6 +554,7 @@ def _recall_async(
         iterations=len(changes),
         converged=status == FIXED_POINT,
         status=status,
+        snapshots=() if track is None else track.done(),
     )
 
 
@@ -433,6 +565,7 @@ def async_sweep(
     *,
     temperature: float = 0.0,
     block: int | None = None,
+    on_block: Callable[[int], None] | None = None,
 ) -> int:
     """Visit every neuron once in random order, updating ``state`` in place.
 
@@ -447,6 +580,9 @@ def async_sweep(
     block : int, optional
         Neurons processed together (default: from N); the result does not
         depend on it.
+    on_block : callable, optional
+        Called after each block with the number of neurons visited so far
+        in this sweep (``state`` is then up to date): snapshots for animations.
 
     Returns
     -------
@@ -466,6 +602,8 @@ def async_sweep(
         if delta.any():
             state[idx] = current + delta
             changed += int(np.count_nonzero(delta))
+        if on_block is not None:
+            on_block(begin + idx.size)
     return changed
 
 

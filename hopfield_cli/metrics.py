@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from hopfield_cli._validate import as_patterns, as_states
+from hopfield_cli._validate import as_patterns, as_states, check_positive_int
 from hopfield_cli.errors import InvalidParameterError
 
 STORED = "stored"
@@ -176,6 +176,56 @@ def pairwise_overlaps(patterns: Any, *, sample: int = 2000, rng: Any = 0) -> Pai
     i, j = np.unravel_index(int(np.argmax(m)), m.shape)
     off_diagonal = m[~np.eye(rows.size, dtype=bool)]
     return PairwiseSummary(float(m[i, j]), (int(rows[i]), int(rows[j])), float(off_diagonal.mean()), sampled)
+
+
+def top_pairs(
+    patterns: Any, k: int = 5, *, sample: int = 2000, rng: Any = 0
+) -> tuple[list[tuple[int, int, float]], int | None]:
+    """The ``k`` most similar pairs of stored patterns, by the size of their overlap.
+
+    A pattern and another's inverse are as alike to the dynamics as two equal
+    ones (-xi is a fixed point too), so pairs are ranked by ``|m|``; the
+    overlap itself keeps its sign.
+
+    Parameters
+    ----------
+    patterns : array_like of shape (P, N)
+    k : int, optional
+        Pairs to return (fewer when there are fewer pairs).
+    sample : int, optional
+        Above this many patterns, compare a random subset of this size, as
+        :func:`pairwise_overlaps` does (with the same subset for the same ``rng``).
+    rng : numpy.random.Generator, int or None, optional
+
+    Returns
+    -------
+    pairs : list of (int, int, float)
+        Indices ``i < j`` and the signed overlap, largest ``|overlap|`` first.
+    sampled : int or None
+        The subset size, or None when every pair was compared.
+
+    Examples
+    --------
+    >>> top_pairs([[1, 1, 1, 1], [1, 1, 1, -1], [-1, -1, -1, -1]], k=2)
+    ([(0, 2, -1.0), (0, 1, 0.5)], None)
+    """
+    check_positive_int("k", k)
+    x = as_patterns(patterns)
+    rows = np.arange(x.shape[0])
+    sampled = None
+    if x.shape[0] > sample:
+        rows = np.sort(np.random.default_rng(rng).choice(x.shape[0], sample, replace=False))
+        sampled = sample
+    if rows.size < 2:
+        return [], sampled
+    subset = x[rows].astype(np.float32)  # integer dot products below 2**24: exact
+    m = subset @ subset.T / x.shape[1]
+    upper_i, upper_j = np.triu_indices(rows.size, 1)
+    values = m[upper_i, upper_j]
+    # Stable sort: ties keep the order of the stored patterns.
+    order = np.argsort(-np.abs(values), kind="stable")[:k]
+    pairs = [(int(rows[upper_i[n]]), int(rows[upper_j[n]]), float(values[n])) for n in order]
+    return pairs, sampled
 
 
 def targets_by_name(cue_names: Sequence[str], names: Sequence[str]) -> list[int | None]:

@@ -114,6 +114,17 @@ class RuleSpec:
         """Theoretical capacities for random unbiased patterns of N neurons."""
         return {}
 
+    def theory_log10(self, neurons: int, noise: float) -> dict[str, float]:
+        """Decimal logarithms of :meth:`theory`'s lines, finite even where a line overflows a float."""
+        return {name: math.log10(value) for name, value in self.theory(neurons, noise).items() if value > 0}
+
+    def effective_params(self, neurons: int) -> dict[str, Any]:
+        """:meth:`params` with the defaults worked out from the data filled in (N neurons)."""
+        return self.params()
+
+    #: How a parameter left to the rule (None) is worked out, by name.
+    default_notes: ClassVar[dict[str, str]] = {}
+
     def grid(self, neurons: int, lines: dict[str, float]) -> NDArray[np.float64]:
         """Loads (as floats) of the default capacity grid, before rounding."""
         raise InvalidParameterError(f"capacity sweeps binary rules; the {self.name} rule has no grid")
@@ -284,6 +295,11 @@ class PolynomialSpec(BinarySpec):
             line = math.inf
         return {"N^(n-1)/(2 (2n-3)!! ln N)": line}
 
+    def theory_log10(self, neurons: int, noise: float) -> dict[str, float]:
+        double_factorial = math.prod(range(2 * self.degree - 3, 0, -2))
+        log10 = (self.degree - 1) * math.log10(neurons) - math.log10(2 * double_factorial * math.log(neurons))
+        return {"N^(n-1)/(2 (2n-3)!! ln N)": log10}
+
     def grid(self, neurons: int, lines: dict[str, float]) -> NDArray[np.float64]:
         return _dense_grid(neurons, lines)
 
@@ -314,6 +330,17 @@ class ExponentialSpec(BinarySpec):
         info = 0.5 * ((1 + x) * math.log1p(x) + (1 - x) * math.log1p(-x)) if x < 1 else math.log(2.0)
         exponent = neurons * info / 2
         return {"exp(N I(1-2 noise)/2)": math.exp(exponent) if exponent < 700 else math.inf}
+
+    def theory_log10(self, neurons: int, noise: float) -> dict[str, float]:
+        x = abs(1.0 - 2.0 * check_fraction("noise", noise))
+        info = 0.5 * ((1 + x) * math.log1p(x) + (1 - x) * math.log1p(-x)) if x < 1 else math.log(2.0)
+        return {"exp(N I(1-2 noise)/2)": neurons * info / 2 / math.log(10.0)}
+
+    default_notes: ClassVar[dict[str, str]] = {"beta": "8/sqrt(N)"}
+
+    def effective_params(self, neurons: int) -> dict[str, Any]:
+        beta = rules.default_beta(neurons) if self.beta is None else self.beta
+        return self.params() | {"beta": beta}
 
     def grid(self, neurons: int, lines: dict[str, float]) -> NDArray[np.float64]:
         return _dense_grid(neurons, lines)

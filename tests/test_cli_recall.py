@@ -9,6 +9,7 @@ import pytest
 from _cli_support import FOUR_PHOTOS, assert_clean_error, invoke, json_lines
 from PIL import Image
 
+from hopfield_cli import figures
 from hopfield_cli.images import load_images, to_pattern
 from hopfield_cli.persistence import load_model
 
@@ -101,7 +102,10 @@ def test_montage_and_stochastic(trained: tuple[Path, Path], tmp_path: Path) -> N
     (record,) = json_lines(result.stdout)
     assert record["exact"] is True
     with Image.open(tmp_path / "m.png") as sheet:
-        assert sheet.size == (4 + 3 * (128 + 4), 4 + 128 + 4)
+        # One framed row of three 128 px tiles (64 x 64 doubled) under its label and the column titles.
+        width = 3 * 128 + 2 * figures.GAP + 2 * figures.FRAME
+        height = figures.LABEL + 128 + 2 * figures.FRAME
+        assert sheet.size == (width + 2 * figures.MARGIN, figures.LABEL + height + 2 * figures.MARGIN)
 
 
 def test_same_seed_same_bytes(trained: tuple[Path, Path], tmp_path: Path) -> None:
