@@ -157,7 +157,9 @@ def storkey(patterns: Any, *, threshold: float = 0.0) -> QuadraticNetwork:
     """
     x = as_patterns(patterns)
     threshold = _check_threshold(threshold)
-    return next(_storkey_prefixes(x, [x.shape[0]], threshold))
+    net = next(_storkey_prefixes(x, [x.shape[0]], threshold))
+    assert isinstance(net, QuadraticNetwork)  # without dense, always the low-rank form
+    return net
 
 
 def _storkey_prefixes(
