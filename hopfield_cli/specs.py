@@ -246,7 +246,7 @@ class StorkeySpec(BinarySpec):
         return rules.storkey(patterns, threshold=self.threshold)
 
     def prefixes(self, patterns: NDArray[np.int8], loads: Sequence[int]) -> Iterator[Network]:
-        yield from rules._storkey_prefixes(patterns, loads, self.threshold)
+        yield from rules._storkey_prefixes(patterns, loads, self.threshold, dense=True)
 
     def theory(self, neurons: int, noise: float) -> dict[str, float]:
         return {"N/sqrt(2 ln N)": neurons / math.sqrt(2 * math.log(neurons))}
