@@ -1084,7 +1084,8 @@ def recall(
             ]
             for cue, state, j in zip(cues, states, judgements, strict=True)
         ]
-        _write_montage(montage, tiles, images, judgements, model.shape, quiet)
+        nearest = [model.names[j.match.index] for j in judgements]
+        _write_montage(montage, tiles, images, judgements, nearest, model.shape, quiet)
     if animations is not None:
         from hopfield_cli.figures import binary_tile
 
@@ -1117,16 +1118,25 @@ def _write_montage(
     tiles: "list[list[Tile]]",
     images: "list[GrayImage]",
     judgements: "Sequence[Any]",
+    nearest: list[str],
     shape: tuple[int, int],
     quiet: bool,
 ) -> None:
     """The labelled recall sheet; says on stderr when it could not hold every cue."""
-    from hopfield_cli.figures import MAX_SIDE, recall_sheet
+    from hopfield_cli.figures import MAX_SIDE, printable, recall_sheet
     from hopfield_cli.images import save_png
+    from hopfield_cli.metrics import OTHER_MEMORY
 
     rows = [
-        (image.name, j.verdict, row, j.correct, j.target is not None)
-        for image, row, j in zip(images, tiles, judgements, strict=True)
+        (
+            image.name,
+            # Name what a wrong recall became.
+            f"{j.verdict} ({printable(name, 24)})" if j.verdict == OTHER_MEMORY else j.verdict,
+            row,
+            j.correct,
+            j.target is not None,
+        )
+        for image, row, j, name in zip(images, tiles, judgements, nearest, strict=True)
     ]
     drawn = recall_sheet(rows, shape)
     save_png(drawn.image, path)
@@ -1228,7 +1238,8 @@ def _recall_continuous(
             ]
             for (values, known), result, own in zip(cues, results, owners, strict=True)
         ]
-        _write_montage(montage, tiles, images, judgements, model.shape, quiet)
+        nearest = [model.names[result.winner] for result in results]
+        _write_montage(montage, tiles, images, judgements, nearest, model.shape, quiet)
     if animations is not None:
         for image, (values, known), result, gif in zip(images, cues, results, animations, strict=True):
             pictures = [values_tile(values, model.shape, known)]
