@@ -493,17 +493,22 @@ def _repeated(names: Iterable[str]) -> list[str]:
     return sorted(name for name, count in Counter(names).items() if count > 1)
 
 
-def _output_paths(output: Path, names: Sequence[str], suffix: str = ".png") -> list[Path]:
-    """One input writes the file ``output``; several write ``output/NAME.png``."""
+def _output_paths(
+    output: Path, names: Sequence[str], suffix: str = ".png", option: str = "'-o' / '--output'"
+) -> list[Path]:
+    """One input writes the file ``output``; several write ``output/NAME.png`` (or ``suffix``)."""
     if len(names) == 1 and not output.is_dir():
         return [output]
     if output.suffix.lower() in _IMAGE_OUTPUT_SUFFIXES and not output.is_dir():
+        kind = suffix.lstrip(".").upper()
         raise typer.BadParameter(
-            f"{len(names)} inputs write one PNG each into a folder; {output} names a single image file",
-            param_hint="'-o' / '--output'",
+            f"{len(names)} inputs write one {kind} each into a folder; {output} names a single image file",
+            param_hint=option,
         )
     if output.exists() and not output.is_dir():
-        raise HopfieldError(f"{output}: exists and is not a folder; several inputs need a folder for -o")
+        raise HopfieldError(
+            f"{output}: exists and is not a folder; several inputs need a folder for {option}"
+        )
     from hopfield_cli.images import safe_name
 
     # Names come from files and archive members: one path component each, inside -o.
@@ -1039,7 +1044,7 @@ def recall(
             raise typer.BadParameter(f"{montage} is also a recall output", param_hint="--montage")
     animations = None
     if animate is not None:
-        animations = _output_paths(animate, [image.name for image in images], suffix=".gif")
+        animations = _output_paths(animate, [image.name for image in images], ".gif", "--animate")
         _refuse_overwriting_inputs(animations, [model_path, *inputs], "--animate")
         taken = [*targets, *([montage] if montage is not None else [])]
         if any(_same_path(gif, other) for gif in animations for other in taken):
