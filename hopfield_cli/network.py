@@ -1,16 +1,18 @@
 """Network engines: local fields and energies without an N x N matrix.
 
-Two families cover every learning rule:
+Three engines cover every learning rule:
 
 * :class:`QuadraticNetwork` -- the classic energy ``E = -1/2 s.W.s + theta.s``
   with ``W = scale * (U.T @ M @ U - diag(d))``: a K x N factor matrix ``U``, a
   small K x K coupling ``M`` and the diagonal ``d`` removed so that ``W`` has a
   zero diagonal.  Hebbian, pseudo-inverse and Storkey weights all have this
   form, so a field costs O(K N) instead of O(N^2).
+* :class:`MatrixNetwork` -- the same energy with the N x N weights held,
+  for the few cases where the low-rank form would cost more.
 * :class:`DenseNetwork` -- dense associative memory, ``E = -sum F(xi.s)`` with
   a polynomial or exponential ``F``; it needs only the P x N patterns.
 
-In both, the *field* of neuron ``i`` is half the energy gained by setting it to
+In all, the *field* of neuron ``i`` is half the energy gained by setting it to
 -1 rather than +1, so the deterministic rule is ``s_i = +1 if h_i >= 0`` and
 Glauber dynamics use ``P(s_i = +1) = 1 / (1 + exp(-2 h_i / T))``.
 
@@ -242,6 +244,9 @@ class QuadraticNetwork(Network):
         self._m: FloatArray = m.astype(dtype)
         self._d: FloatArray = d.astype(dtype)
         self._identity = bool(np.array_equal(m, np.eye(k)))
+        # +1 or -1 when M = +I or -I (Hebbian, pseudo-inverse and its
+        # complement form): the K x K product is then skipped, bit for bit the same.
+        self._unit = 1 if self._identity else -1 if np.array_equal(m, -np.eye(k)) else 0
         # Rows of U.T and of (M U).T, for asynchronous updates, made on first
         # use (synchronous recall never needs them); with M = I (Hebbian,
         # pseudo-inverse) they are the same array.
@@ -279,7 +284,7 @@ class QuadraticNetwork(Network):
 
     def _batch_fields(self, states: NDArray[np.int8], out: NDArray[np.float64]) -> None:
         s = states.astype(self.dtype)
-        coupled = (s @ self._ut) @ self._m  # (B, K)
+        coupled = self._couple(s @ self._ut)  # (B, K)
         h = coupled @ self._ut.T
         s *= self._d
         h -= s
@@ -300,8 +305,16 @@ class QuadraticNetwork(Network):
         quad -= (s * s).astype(np.float64) @ self._d.astype(np.float64)
         return np.asarray(-0.5 * self.scale * quad + states.astype(np.float64) @ self.threshold)
 
+    def _couple(self, projections: FloatArray) -> FloatArray:
+        """``projections @ M``."""
+        if self._unit == 1:
+            return projections
+        if self._unit == -1:
+            return np.negative(projections, out=projections)
+        return np.asarray(projections @ self._m)
+
     def start_cache(self, state: NDArray[np.int8]) -> FloatArray:
-        return np.asarray((state.astype(self.dtype) @ self._ut) @ self._m)
+        return self._couple(np.asarray(state.astype(self.dtype) @ self._ut))
 
     def gather_rows(self, idx: NDArray[np.intp]) -> tuple[FloatArray, ...]:
         theta: FloatArray = self.threshold[idx]
@@ -333,6 +346,76 @@ class QuadraticNetwork(Network):
 
     def apply_changes(self, cache: FloatArray, rows: tuple[FloatArray, ...], delta: NDArray[np.int8]) -> None:
         cache += delta.astype(self.dtype) @ rows[1]
+
+
+class MatrixNetwork(Network):
+    """Pairwise network holding its N x N weights ``W`` (symmetric, zero diagonal).
+
+    For when a low-rank form would cost more: a field of a
+    :class:`QuadraticNetwork` of rank K costs about ``2 K N``, of this one
+    ``N**2``.  Capacity sweeps use it for Storkey networks of rank ``2P >
+    N / 2``; it is never saved and never built for large N.
+
+    Parameters
+    ----------
+    weights : ndarray of shape (N, N), float64
+        Kept as given (not copied; the caller must not modify it).
+    threshold : array_like of shape (N,) or float, optional
+    """
+
+    def __init__(self, weights: NDArray[np.float64], threshold: Any = 0.0) -> None:
+        w = np.asarray(weights, dtype=np.float64)
+        if w.ndim != 2 or w.shape[0] != w.shape[1] or w.shape[0] == 0:
+            raise InvalidParameterError(f"weights must have shape (N, N), got {w.shape}")
+        n = w.shape[0]
+        self.n_neurons = n
+        self.threshold = np.broadcast_to(np.asarray(threshold, dtype=np.float64), (n,)).copy()
+        self._w = w
+
+    def weights(self) -> NDArray[np.float64]:
+        """A copy of the N x N weight matrix."""
+        return self._w.copy()
+
+    def _batch_fields(self, states: NDArray[np.int8], out: NDArray[np.float64]) -> None:
+        np.matmul(states.astype(np.float64), self._w, out=out)
+        out -= self.threshold
+
+    def energy_from_fields(
+        self, states: NDArray[np.int8], fields: NDArray[np.float64]
+    ) -> NDArray[np.float64] | None:
+        # h = W s - theta, so E = -s.W.s / 2 + theta.s = -s.h / 2 + theta.s / 2.
+        s = states.astype(np.float64)
+        return np.asarray(-0.5 * np.einsum("bi,bi->b", s, fields) + 0.5 * (s @ self.threshold))
+
+    def _batch_energy(self, states: NDArray[np.int8]) -> NDArray[np.float64]:
+        s = states.astype(np.float64)
+        quad = np.einsum("bi,bi->b", s @ self._w, s)
+        return np.asarray(-0.5 * quad + s @ self.threshold)
+
+    def start_cache(self, state: NDArray[np.int8]) -> FloatArray:
+        return np.asarray(state.astype(np.float64) @ self._w)  # W s (zero diagonal: no self term)
+
+    def gather_rows(self, idx: NDArray[np.intp]) -> tuple[FloatArray, ...]:
+        theta: FloatArray = self.threshold[idx]
+        return self._w[idx], theta
+
+    def prefix_fields(
+        self,
+        cache: FloatArray,
+        idx: NDArray[np.intp],
+        rows: tuple[FloatArray, ...],
+        current: NDArray[np.int8],
+        delta: NDArray[np.int8] | None,
+    ) -> NDArray[np.float64]:
+        w_rows, theta = rows
+        h = cache[idx]
+        if delta is not None and delta.any():
+            # Position t also sees the changes of the positions before it.
+            h = h + delta.astype(np.float64) @ np.triu(w_rows[:, idx], 1)
+        return np.asarray(h - theta)
+
+    def apply_changes(self, cache: FloatArray, rows: tuple[FloatArray, ...], delta: NDArray[np.int8]) -> None:
+        cache += delta.astype(np.float64) @ rows[0]
 
 
 #: Dense energies ``F``: a power of the overlap, or the log-sum-exp of its exponentials.

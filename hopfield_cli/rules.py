@@ -25,7 +25,14 @@ from numpy.typing import NDArray
 
 from hopfield_cli._validate import as_patterns, check_choice
 from hopfield_cli.errors import InvalidParameterError, LearningError
-from hopfield_cli.network import LOG_SUM_EXP, POWER, DenseNetwork, Network, QuadraticNetwork
+from hopfield_cli.network import (
+    LOG_SUM_EXP,
+    POWER,
+    DenseNetwork,
+    MatrixNetwork,
+    Network,
+    QuadraticNetwork,
+)
 from hopfield_cli.options import BINARY_RULE_NAMES, DEFAULT_DEGREE, MAX_DEGREE, MIN_DEGREE
 from hopfield_cli.options import DEFAULT_RULE as DEFAULT_RULE
 
@@ -50,6 +57,12 @@ DEFAULT_BETA_SCALE = 8.0
 #: Patterns per block of the Storkey build: the block's own factor rows are
 #: read once per pattern, the older ones once per block (see _storkey_prefixes).
 _STORKEY_BLOCK = 16
+
+
+#: Smallest ``|R_kk| / max |R_kk|`` of the QR factorisation of a pseudo-inverse
+#: capacity sweep's patterns for which pattern k counts as independent of the
+#: earlier ones (below it, the projector would lose its 1e-9 accuracy).
+_QR_TOLERANCE = 1e-6
 
 
 def _check_threshold(threshold: Any) -> float:
@@ -144,15 +157,23 @@ def storkey(patterns: Any, *, threshold: float = 0.0) -> QuadraticNetwork:
     """
     x = as_patterns(patterns)
     threshold = _check_threshold(threshold)
-    return next(_storkey_prefixes(x, [x.shape[0]], threshold))
+    net = next(_storkey_prefixes(x, [x.shape[0]], threshold))
+    assert isinstance(net, QuadraticNetwork)  # without dense, always the low-rank form
+    return net
 
 
 def _storkey_prefixes(
-    x: NDArray[np.int8], loads: Sequence[int], threshold: float
-) -> Iterator[QuadraticNetwork]:
+    x: NDArray[np.int8], loads: Sequence[int], threshold: float, *, dense: bool = False
+) -> Iterator[QuadraticNetwork | MatrixNetwork]:
     """Storkey networks of the first ``P`` patterns, for each ``P`` in sorted ``loads``.
 
     The rule is incremental, so one pass over the patterns serves every load.
+    With ``dense``, loads of rank ``2P > N / 2`` come as a
+    :class:`MatrixNetwork` (a field then costs ``N**2`` instead of ``4 P
+    N``).  Its weights ``S - diag(S)`` are continued from the previous such
+    load: unrolled, the rule is ``S_P = sum_mu g**(P - mu) / N (xi xi^T -
+    xi h^T - h xi^T)`` with ``g = 1 + 2/N`` and the field ``h`` each pattern
+    met, so each load adds a product of rank twice its new patterns.
 
     Learning pattern ``mu`` needs ``c = U xi`` and ``h = U^T (M c) - d xi``
     over all earlier factor rows, matrix-vector products that would stream
@@ -180,6 +201,10 @@ def _storkey_prefixes(
     # entries by 1 + 2/n per pattern is one multiplication of scale instead
     # of a pass over a K x K matrix (folded back at each block start).
     scale = 1.0
+    dense = dense and 4 * last > n
+    met = np.empty((last, n)) if dense else np.empty((0, n))  # the fields h of each pattern
+    full = np.zeros((n, n)) if dense else np.empty((0, 0))  # S of the first `synced` patterns
+    synced = 0
     for first in range(0, last, _STORKEY_BLOCK):
         block = x[first : first + _STORKEY_BLOCK].astype(np.float64)
         size = block.shape[0]
@@ -222,11 +247,35 @@ def _storkey_prefixes(
             coupling[k, k] = coupling[k, k + 1] = coupling[k + 1, k] = 1.0 / (n * scale)
             diag *= growth
             diag += (1.0 - 2.0 * xi * h) / n
-            if mu + 1 in wanted:
-                k += 2
+            if dense:
+                met[mu] = h
+            if mu + 1 not in wanted:
+                continue
+            if dense and 4 * (mu + 1) > n:
+                _continue_storkey(full, x[synced : mu + 1], met[synced : mu + 1], growth)
+                synced = mu + 1
+                weights = full.copy()
+                np.fill_diagonal(weights, 0.0)
+                yield MatrixNetwork(weights, threshold)
+            else:
                 yield QuadraticNetwork(
-                    factors[:k], scale * coupling[:k, :k], diag.copy(), threshold, copy=False
+                    factors[: k + 2], scale * coupling[: k + 2, : k + 2], diag.copy(), threshold, copy=False
                 )
+
+
+def _continue_storkey(
+    full: NDArray[np.float64], x: NDArray[np.int8], met: NDArray[np.float64], growth: float
+) -> None:
+    """Add the patterns ``x``, which met the fields ``met``, to the unrolled sum ``full`` in place."""
+    n = full.shape[0]
+    weight = growth ** np.arange(x.shape[0] - 1, -1, -1) / n
+    xf = x.astype(np.float64)
+    root = xf * np.sqrt(weight)[:, np.newaxis]
+    cross = xf.T @ (met * weight[:, np.newaxis])  # sum c xi h^T
+    full *= growth ** x.shape[0]
+    full += root.T @ root  # sum c xi xi^T, symmetric
+    full -= cross
+    full -= cross.T
 
 
 def exact_gram(x: NDArray[np.int8]) -> NDArray[np.float64]:
@@ -336,19 +385,43 @@ def _pseudoinverse_prefixes(
 ) -> Iterator[QuadraticNetwork]:
     """Pseudo-inverse networks of the first ``P`` patterns, for each ``P`` in sorted ``loads``.
 
-    One Cholesky factorisation of the Gram matrix ``X X^T = L L^T`` serves
-    every load: the rows of ``L^-1 X`` are orthonormal, and the first P of
-    them span the first P patterns.  A load whose patterns are dependent or
-    ill-conditioned, or reach N, falls back to :func:`pseudoinverse`.
+    One factorisation serves every load: the first P rows of an orthonormal
+    basis ``B`` of the patterns, built in pattern order, span the first P
+    patterns.  Up to ``P = N / 2`` the network is ``B^T B`` (rank P); past
+    it, the projector is written through the orthogonal complement, ``B^T B
+    = I - Q^T Q`` with N - P orthonormal rows ``Q``, so that the
+    zero-diagonal weights are ``-Q^T Q`` with ``diag(Q^T Q)`` removed: rank
+    ``N - P``, never more than N / 2.  ``B`` comes from the Cholesky factor
+    of the Gram matrix when no load passes N / 2 (see :func:`pseudoinverse`),
+    else from one complete QR of ``X^T``, whose last N - P columns are every
+    load's ``Q``.  A load whose patterns are dependent or ill-conditioned,
+    or reach N, falls back to :func:`pseudoinverse`.
     """
     n = x.shape[1]
     last = min(max(loads), n - 1)
-    basis = _cholesky_basis(x[:last])
+    if 2 * last <= n:
+        basis = _cholesky_basis(x[:last])
+        for load in loads:
+            if basis is not None and load <= basis.shape[0]:
+                yield _projection_network(basis[:load], threshold)
+            else:
+                yield pseudoinverse(x[:load], threshold=threshold)
+        return
+    q, r = np.linalg.qr(x[:last].T.astype(np.float64), mode="complete")
+    rows = np.ascontiguousarray(q.T)  # rows[:P] span the first P patterns, rows[P:] the rest
+    size = np.abs(np.diagonal(r))
+    # A pattern nearly in the span of the earlier ones ends the usable prefix.
+    small = np.flatnonzero(size < _QR_TOLERANCE * size.max(initial=0.0))
+    good = int(small[0]) if small.size else last
     for load in loads:
-        if basis is not None and load <= basis.shape[0]:
-            yield _projection_network(basis[:load], threshold)
-        else:
+        if load > good:
             yield pseudoinverse(x[:load], threshold=threshold)
+        elif 2 * load <= n:
+            yield _projection_network(rows[:load], threshold)
+        else:
+            complement = rows[load:]
+            self_coupling = -np.einsum("kn,kn->n", complement, complement)
+            yield QuadraticNetwork(complement, -np.eye(n - load), self_coupling, threshold, copy=False)
 
 
 def _cholesky_basis(x: NDArray[np.int8]) -> NDArray[np.float64] | None:

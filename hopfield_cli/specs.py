@@ -132,10 +132,19 @@ class RuleSpec:
     def default_loads(
         self, neurons: int, *, available: int | None = None, noise: float = DEFAULT_NOISE
     ) -> list[int]:
-        """A grid of about :data:`GRID_POINTS` increasing loads past the theory line."""
+        """A grid of about :data:`GRID_POINTS` increasing loads past the theory line.
+
+        With ``available`` patterns (a user's images), the loads stop there; when
+        fewer than half the grid's points remain, the grid runs from
+        ``available / GRID_POINTS`` to ``available`` instead.
+        """
         grid = self.grid(neurons, self.theory(neurons, noise))
         if available is not None:
-            grid = grid[grid <= available] if np.any(grid <= available) else np.array([available])
+            grid = grid[grid <= available]
+            if grid.size < GRID_POINTS // 2:
+                # Fewer patterns than the grid reaches (12 photos at N = 4096): a grid up to
+                # all of them, not one point, so the curve shows where recall starts to fail.
+                grid = _linear(float(available))
         return sorted({max(1, int(round(v))) for v in grid})
 
 
@@ -237,7 +246,7 @@ class StorkeySpec(BinarySpec):
         return rules.storkey(patterns, threshold=self.threshold)
 
     def prefixes(self, patterns: NDArray[np.int8], loads: Sequence[int]) -> Iterator[Network]:
-        yield from rules._storkey_prefixes(patterns, loads, self.threshold)
+        yield from rules._storkey_prefixes(patterns, loads, self.threshold, dense=True)
 
     def theory(self, neurons: int, noise: float) -> dict[str, float]:
         return {"N/sqrt(2 ln N)": neurons / math.sqrt(2 * math.log(neurons))}
