@@ -232,6 +232,20 @@ def _handle_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+@contextmanager
+def _library_warnings() -> Iterator[list[str]]:
+    """The texts of the library's warnings issued in the block (not shown); others pass on."""
+    texts: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", HopfieldWarning)
+        yield texts
+    for item in caught:
+        if issubclass(item.category, HopfieldWarning):
+            texts.append(" ".join(str(item.message).split()))
+        else:
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+
+
 #: Warnings of one kind shown before the rest are counted.
 _MAX_WARNINGS_SHOWN = 5
 
@@ -636,34 +650,35 @@ def train(
     chosen = (rule or DEFAULT_RULE).value
     own = _rule_params([chosen], centered=centered or None, threshold=threshold, degree=degree, beta=beta)
     fit_mode = base.fit if base is not None else (fit.value if fit else DEFAULT_FIT)
-    images = _read_inputs(
-        inputs,
-        max_pixels=max_pixels,
-        limit=limit,
-        quiet=quiet,
-        what="images",
-        shape=base.shape if base is not None else parse_size(size) if size else None,
-        default_shape=parse_size(DEFAULT_SIZE),
-        fit=fit_mode,
-        recursive=recursive,
-    )
-    shape = base.shape if base is not None else _native_note(images, size, quiet)
-
-    import numpy as np
-
-    method = base.binarize if base is not None else (binarize or DEFAULT_BINARIZE)
-    channels = base.channels if base is not None else (3 if color else 1)
-    if method == NO_BINARIZE:
-        patterns = np.stack(
-            [
-                np.round(to_values(image, shape, color=channels == 3, use_known=False)[0] * 255.0)
-                .astype(np.uint8)
-                .reshape(-1)
-                for image in images
-            ]
+    with _library_warnings() as image_warnings:  # stretched or blank images: in the summary, JSON too
+        images = _read_inputs(
+            inputs,
+            max_pixels=max_pixels,
+            limit=limit,
+            quiet=quiet,
+            what="images",
+            shape=base.shape if base is not None else parse_size(size) if size else None,
+            default_shape=parse_size(DEFAULT_SIZE),
+            fit=fit_mode,
+            recursive=recursive,
         )
-    else:
-        patterns = np.stack([to_pattern(image, shape, method, use_known=False) for image in images])
+        shape = base.shape if base is not None else _native_note(images, size, quiet)
+
+        import numpy as np
+
+        method = base.binarize if base is not None else (binarize or DEFAULT_BINARIZE)
+        channels = base.channels if base is not None else (3 if color else 1)
+        if method == NO_BINARIZE:
+            patterns = np.stack(
+                [
+                    np.round(to_values(image, shape, color=channels == 3, use_known=False)[0] * 255.0)
+                    .astype(np.uint8)
+                    .reshape(-1)
+                    for image in images
+                ]
+            )
+        else:
+            patterns = np.stack([to_pattern(image, shape, method, use_known=False) for image in images])
     names = [image.name for image in images]
     if base is not None:
         model = base.append(patterns, names)
@@ -682,6 +697,7 @@ def train(
         model.network()  # a rule that can refuse patterns: fail before writing
     save_model(model, target)
     summary = _train_summary(model, target)
+    summary["warnings"] = image_warnings + summary["warnings"]
     if as_json:
         _emit_json(summary)
     if not quiet:
@@ -792,7 +808,9 @@ def _print_train_summary(summary: dict[str, Any]) -> None:
         estimate = " (capacity estimate: beyond any practical number of patterns)"
     table.add_row("load P/N", f"{summary['load']:.4f}{estimate}")
     if summary.get("max_overlap") is not None:
-        a, b = summary["max_overlap_pair"]
+        from hopfield_cli._text import middle_ellipsis
+
+        a, b = (middle_ellipsis(name, _NAME_WIDTH) for name in summary["max_overlap_pair"])
         table.add_row("largest overlap", f"{summary['max_overlap']:.3f} ({a}, {b})")
     if summary.get("min_distance") is not None:
         a, b = summary["min_distance_pair"]
@@ -800,8 +818,11 @@ def _print_train_summary(summary: dict[str, Any]) -> None:
         table.add_row("closest pair", f"{summary['min_distance'] * 255:.1f} {colour} levels RMS ({a}, {b})")
     console = _console()
     console.print(table)
-    for warning in summary["warnings"]:
+    for warning in summary["warnings"][:_MAX_WARNINGS_SHOWN]:
         console.print(Text.assemble(("Warning:", "yellow"), f" {warning}"))
+    if len(summary["warnings"]) > _MAX_WARNINGS_SHOWN:
+        more = len(summary["warnings"]) - _MAX_WARNINGS_SHOWN
+        console.print(Text.assemble(("Warning:", "yellow"), f" ... and {more} more (all of them in --json)"))
 
 
 # ---------------------------------------------------------------- corrupt
@@ -1281,23 +1302,54 @@ def _print_continuous_recall(records: list[dict[str, Any]]) -> None:
                 table.add_row("0 (cue)" if k == 0 else str(k), f"{energy:.4f}")
             console.print(table)
     summary = Table(title="Recall")
-    for column in ("input", "nearest", "weight", "PSNR dB", "verdict", "iters", "status"):
-        summary.add_column(column, justify="right" if column in ("weight", "PSNR dB", "iters") else "left")
+    header = ("input", "nearest", "weight", "PSNR dB", "verdict", "iters", "status")
+    for column in header:
+        summary.add_column(
+            column, justify="right" if column in ("weight", "PSNR dB", "iters") else "left", no_wrap=True
+        )
+    rows = []
     for record in records:
         if record["target"] is None:
             quality = "-"
         else:
             quality = "exact" if record["psnr"] is None else f"{record['psnr']:.1f}"
-        summary.add_row(
-            record["input"],
-            record["nearest"],
-            f"{record['weight']:.4f}",
-            quality,
-            Text(record["verdict"], style=_verdict_style(record)),
-            str(record["iterations"]),
-            record["status"],
+        rows.append(
+            [
+                record["input"],
+                record["nearest"],
+                f"{record['weight']:.4f}",
+                quality,
+                Text(record["verdict"], style=_verdict_style(record)),
+                str(record["iterations"]),
+                record["status"],
+            ]
         )
+    for row in _fit_names(console.width, header, rows, (0, 1)):
+        summary.add_row(*row)
     console.print(summary)
+
+
+def _fit_names(
+    width: int, header: Sequence[str], rows: list[list[Any]], names: Sequence[int]
+) -> list[list[Any]]:
+    """Rows whose name cells are shortened in the middle so that the whole table fits ``width`` columns.
+
+    Names of one collection share a start (``holiday-photo-...``) and differ at the
+    end; Rich would cut the end off.  The other columns keep their full width.
+    """
+    from hopfield_cli._text import middle_ellipsis
+
+    if not rows:
+        return rows
+    others = sum(
+        max(len(header[c]), *(len(str(row[c])) for row in rows)) for c in range(len(header)) if c not in names
+    )
+    room = width - others - (3 * len(header) + 1)  # borders and padding
+    widest = max(8, room // len(names))
+    return [
+        [middle_ellipsis(str(cell), widest) if c in names else cell for c, cell in enumerate(row)]
+        for row in rows
+    ]
 
 
 def _verdict_style(record: dict[str, Any]) -> str:
@@ -1376,10 +1428,13 @@ def _print_recall(records: list[dict[str, Any]], results: "list[RecallResult]") 
                 table.add_row(str(k), f"{energy:.4f}", str(int(changed)))
             console.print(table)
     summary = Table(title="Recall")
-    for column in ("input", "nearest", "overlap", "hamming", "verdict", "iters", "status"):
-        summary.add_column(column, justify="right" if column in ("overlap", "hamming", "iters") else "left")
-    for record in records:
-        summary.add_row(
+    header = ("input", "nearest", "overlap", "hamming", "verdict", "iters", "status")
+    for column in header:
+        summary.add_column(
+            column, justify="right" if column in ("overlap", "hamming", "iters") else "left", no_wrap=True
+        )
+    rows = [
+        [
             record["input"],
             record["nearest"],
             f"{record['overlap']:.4f}",
@@ -1387,7 +1442,11 @@ def _print_recall(records: list[dict[str, Any]], results: "list[RecallResult]") 
             Text(record["verdict"], style=_verdict_style(record)),
             str(record["iterations"]),
             record["status"],
-        )
+        ]
+        for record in records
+    ]
+    for row in _fit_names(console.width, header, rows, (0, 1)):
+        summary.add_row(*row)
     console.print(summary)
 
 
