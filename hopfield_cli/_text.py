@@ -51,12 +51,13 @@ def middle_ellipsis(name: str, width: int) -> str:
     """``name`` shortened to ``width`` characters by cutting out its middle.
 
     Names of one collection often share a prefix and differ at the end
-    (``digits-0007``, ``digits-0012``): both ends stay visible.
+    (``digits-0007``, ``digits-0012``): both ends stay visible, the end
+    with two thirds of the room.
 
     Examples
     --------
     >>> middle_ellipsis("mnist-train-00017", 11)
-    'mnist…00017'
+    'mni…n-00017'
     >>> middle_ellipsis("short", 11)
     'short'
     """
@@ -67,5 +68,6 @@ def middle_ellipsis(name: str, width: int) -> str:
     if width < 3:
         return name[:width]
     keep = width - 1
-    head, tail = keep - keep // 2, keep // 2
+    head = max(1, keep // 3)
+    tail = keep - head
     return f"{name[:head]}…{name[len(name) - tail :]}"

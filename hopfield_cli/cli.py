@@ -232,6 +232,20 @@ def _handle_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+@contextmanager
+def _library_warnings() -> Iterator[list[str]]:
+    """The texts of the library's warnings issued in the block (not shown); others pass on."""
+    texts: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", HopfieldWarning)
+        yield texts
+    for item in caught:
+        if issubclass(item.category, HopfieldWarning):
+            texts.append(" ".join(str(item.message).split()))
+        else:
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+
+
 #: Warnings of one kind shown before the rest are counted.
 _MAX_WARNINGS_SHOWN = 5
 
@@ -493,17 +507,22 @@ def _repeated(names: Iterable[str]) -> list[str]:
     return sorted(name for name, count in Counter(names).items() if count > 1)
 
 
-def _output_paths(output: Path, names: Sequence[str], suffix: str = ".png") -> list[Path]:
-    """One input writes the file ``output``; several write ``output/NAME.png``."""
+def _output_paths(
+    output: Path, names: Sequence[str], suffix: str = ".png", option: str = "'-o' / '--output'"
+) -> list[Path]:
+    """One input writes the file ``output``; several write ``output/NAME.png`` (or ``suffix``)."""
     if len(names) == 1 and not output.is_dir():
         return [output]
     if output.suffix.lower() in _IMAGE_OUTPUT_SUFFIXES and not output.is_dir():
+        kind = suffix.lstrip(".").upper()
         raise typer.BadParameter(
-            f"{len(names)} inputs write one PNG each into a folder; {output} names a single image file",
-            param_hint="'-o' / '--output'",
+            f"{len(names)} inputs write one {kind} each into a folder; {output} names a single image file",
+            param_hint=option,
         )
     if output.exists() and not output.is_dir():
-        raise HopfieldError(f"{output}: exists and is not a folder; several inputs need a folder for -o")
+        raise HopfieldError(
+            f"{output}: exists and is not a folder; several inputs need a folder for {option}"
+        )
     from hopfield_cli.images import safe_name
 
     # Names come from files and archive members: one path component each, inside -o.
@@ -631,34 +650,35 @@ def train(
     chosen = (rule or DEFAULT_RULE).value
     own = _rule_params([chosen], centered=centered or None, threshold=threshold, degree=degree, beta=beta)
     fit_mode = base.fit if base is not None else (fit.value if fit else DEFAULT_FIT)
-    images = _read_inputs(
-        inputs,
-        max_pixels=max_pixels,
-        limit=limit,
-        quiet=quiet,
-        what="images",
-        shape=base.shape if base is not None else parse_size(size) if size else None,
-        default_shape=parse_size(DEFAULT_SIZE),
-        fit=fit_mode,
-        recursive=recursive,
-    )
-    shape = base.shape if base is not None else _native_note(images, size, quiet)
-
-    import numpy as np
-
-    method = base.binarize if base is not None else (binarize or DEFAULT_BINARIZE)
-    channels = base.channels if base is not None else (3 if color else 1)
-    if method == NO_BINARIZE:
-        patterns = np.stack(
-            [
-                np.round(to_values(image, shape, color=channels == 3, use_known=False)[0] * 255.0)
-                .astype(np.uint8)
-                .reshape(-1)
-                for image in images
-            ]
+    with _library_warnings() as image_warnings:  # stretched or blank images: in the summary, JSON too
+        images = _read_inputs(
+            inputs,
+            max_pixels=max_pixels,
+            limit=limit,
+            quiet=quiet,
+            what="images",
+            shape=base.shape if base is not None else parse_size(size) if size else None,
+            default_shape=parse_size(DEFAULT_SIZE),
+            fit=fit_mode,
+            recursive=recursive,
         )
-    else:
-        patterns = np.stack([to_pattern(image, shape, method, use_known=False) for image in images])
+        shape = base.shape if base is not None else _native_note(images, size, quiet)
+
+        import numpy as np
+
+        method = base.binarize if base is not None else (binarize or DEFAULT_BINARIZE)
+        channels = base.channels if base is not None else (3 if color else 1)
+        if method == NO_BINARIZE:
+            patterns = np.stack(
+                [
+                    np.round(to_values(image, shape, color=channels == 3, use_known=False)[0] * 255.0)
+                    .astype(np.uint8)
+                    .reshape(-1)
+                    for image in images
+                ]
+            )
+        else:
+            patterns = np.stack([to_pattern(image, shape, method, use_known=False) for image in images])
     names = [image.name for image in images]
     if base is not None:
         model = base.append(patterns, names)
@@ -677,6 +697,7 @@ def train(
         model.network()  # a rule that can refuse patterns: fail before writing
     save_model(model, target)
     summary = _train_summary(model, target)
+    summary["warnings"] = image_warnings + summary["warnings"]
     if as_json:
         _emit_json(summary)
     if not quiet:
@@ -787,7 +808,9 @@ def _print_train_summary(summary: dict[str, Any]) -> None:
         estimate = " (capacity estimate: beyond any practical number of patterns)"
     table.add_row("load P/N", f"{summary['load']:.4f}{estimate}")
     if summary.get("max_overlap") is not None:
-        a, b = summary["max_overlap_pair"]
+        from hopfield_cli._text import middle_ellipsis
+
+        a, b = (middle_ellipsis(name, _NAME_WIDTH) for name in summary["max_overlap_pair"])
         table.add_row("largest overlap", f"{summary['max_overlap']:.3f} ({a}, {b})")
     if summary.get("min_distance") is not None:
         a, b = summary["min_distance_pair"]
@@ -795,8 +818,11 @@ def _print_train_summary(summary: dict[str, Any]) -> None:
         table.add_row("closest pair", f"{summary['min_distance'] * 255:.1f} {colour} levels RMS ({a}, {b})")
     console = _console()
     console.print(table)
-    for warning in summary["warnings"]:
+    for warning in summary["warnings"][:_MAX_WARNINGS_SHOWN]:
         console.print(Text.assemble(("Warning:", "yellow"), f" {warning}"))
+    if len(summary["warnings"]) > _MAX_WARNINGS_SHOWN:
+        more = len(summary["warnings"]) - _MAX_WARNINGS_SHOWN
+        console.print(Text.assemble(("Warning:", "yellow"), f" ... and {more} more (all of them in --json)"))
 
 
 # ---------------------------------------------------------------- corrupt
@@ -1039,7 +1065,7 @@ def recall(
             raise typer.BadParameter(f"{montage} is also a recall output", param_hint="--montage")
     animations = None
     if animate is not None:
-        animations = _output_paths(animate, [image.name for image in images], suffix=".gif")
+        animations = _output_paths(animate, [image.name for image in images], ".gif", "--animate")
         _refuse_overwriting_inputs(animations, [model_path, *inputs], "--animate")
         taken = [*targets, *([montage] if montage is not None else [])]
         if any(_same_path(gif, other) for gif in animations for other in taken):
@@ -1084,7 +1110,8 @@ def recall(
             ]
             for cue, state, j in zip(cues, states, judgements, strict=True)
         ]
-        _write_montage(montage, tiles, images, judgements, model.shape, quiet)
+        nearest = [model.names[j.match.index] for j in judgements]
+        _write_montage(montage, tiles, images, judgements, nearest, model.shape, quiet)
     if animations is not None:
         from hopfield_cli.figures import binary_tile
 
@@ -1117,16 +1144,25 @@ def _write_montage(
     tiles: "list[list[Tile]]",
     images: "list[GrayImage]",
     judgements: "Sequence[Any]",
+    nearest: list[str],
     shape: tuple[int, int],
     quiet: bool,
 ) -> None:
     """The labelled recall sheet; says on stderr when it could not hold every cue."""
-    from hopfield_cli.figures import MAX_SIDE, recall_sheet
+    from hopfield_cli.figures import MAX_SIDE, printable, recall_sheet
     from hopfield_cli.images import save_png
+    from hopfield_cli.metrics import OTHER_MEMORY
 
     rows = [
-        (image.name, j.verdict, row, j.correct, j.target is not None)
-        for image, row, j in zip(images, tiles, judgements, strict=True)
+        (
+            image.name,
+            # Name what a wrong recall became.
+            f"{j.verdict} ({printable(name, 24)})" if j.verdict == OTHER_MEMORY else j.verdict,
+            row,
+            j.correct,
+            j.target is not None,
+        )
+        for image, row, j, name in zip(images, tiles, judgements, nearest, strict=True)
     ]
     drawn = recall_sheet(rows, shape)
     save_png(drawn.image, path)
@@ -1228,7 +1264,8 @@ def _recall_continuous(
             ]
             for (values, known), result, own in zip(cues, results, owners, strict=True)
         ]
-        _write_montage(montage, tiles, images, judgements, model.shape, quiet)
+        nearest = [model.names[result.winner] for result in results]
+        _write_montage(montage, tiles, images, judgements, nearest, model.shape, quiet)
     if animations is not None:
         for image, (values, known), result, gif in zip(images, cues, results, animations, strict=True):
             pictures = [values_tile(values, model.shape, known)]
@@ -1265,23 +1302,54 @@ def _print_continuous_recall(records: list[dict[str, Any]]) -> None:
                 table.add_row("0 (cue)" if k == 0 else str(k), f"{energy:.4f}")
             console.print(table)
     summary = Table(title="Recall")
-    for column in ("input", "nearest", "weight", "PSNR dB", "verdict", "iters", "status"):
-        summary.add_column(column, justify="right" if column in ("weight", "PSNR dB", "iters") else "left")
+    header = ("input", "nearest", "weight", "PSNR dB", "verdict", "iters", "status")
+    for column in header:
+        summary.add_column(
+            column, justify="right" if column in ("weight", "PSNR dB", "iters") else "left", no_wrap=True
+        )
+    rows = []
     for record in records:
         if record["target"] is None:
             quality = "-"
         else:
             quality = "exact" if record["psnr"] is None else f"{record['psnr']:.1f}"
-        summary.add_row(
-            record["input"],
-            record["nearest"],
-            f"{record['weight']:.4f}",
-            quality,
-            Text(record["verdict"], style=_verdict_style(record)),
-            str(record["iterations"]),
-            record["status"],
+        rows.append(
+            [
+                record["input"],
+                record["nearest"],
+                f"{record['weight']:.4f}",
+                quality,
+                Text(record["verdict"], style=_verdict_style(record)),
+                str(record["iterations"]),
+                record["status"],
+            ]
         )
+    for row in _fit_names(console.width, header, rows, (0, 1)):
+        summary.add_row(*row)
     console.print(summary)
+
+
+def _fit_names(
+    width: int, header: Sequence[str], rows: list[list[Any]], names: Sequence[int]
+) -> list[list[Any]]:
+    """Rows whose name cells are shortened in the middle so that the whole table fits ``width`` columns.
+
+    Names of one collection share a start (``holiday-photo-...``) and differ at the
+    end; Rich would cut the end off.  The other columns keep their full width.
+    """
+    from hopfield_cli._text import middle_ellipsis
+
+    if not rows:
+        return rows
+    others = sum(
+        max(len(header[c]), *(len(str(row[c])) for row in rows)) for c in range(len(header)) if c not in names
+    )
+    room = width - others - (3 * len(header) + 1)  # borders and padding
+    widest = max(8, room // len(names))
+    return [
+        [middle_ellipsis(str(cell), widest) if c in names else cell for c, cell in enumerate(row)]
+        for row in rows
+    ]
 
 
 def _verdict_style(record: dict[str, Any]) -> str:
@@ -1360,10 +1428,13 @@ def _print_recall(records: list[dict[str, Any]], results: "list[RecallResult]") 
                 table.add_row(str(k), f"{energy:.4f}", str(int(changed)))
             console.print(table)
     summary = Table(title="Recall")
-    for column in ("input", "nearest", "overlap", "hamming", "verdict", "iters", "status"):
-        summary.add_column(column, justify="right" if column in ("overlap", "hamming", "iters") else "left")
-    for record in records:
-        summary.add_row(
+    header = ("input", "nearest", "overlap", "hamming", "verdict", "iters", "status")
+    for column in header:
+        summary.add_column(
+            column, justify="right" if column in ("overlap", "hamming", "iters") else "left", no_wrap=True
+        )
+    rows = [
+        [
             record["input"],
             record["nearest"],
             f"{record['overlap']:.4f}",
@@ -1371,7 +1442,11 @@ def _print_recall(records: list[dict[str, Any]], results: "list[RecallResult]") 
             Text(record["verdict"], style=_verdict_style(record)),
             str(record["iterations"]),
             record["status"],
-        )
+        ]
+        for record in records
+    ]
+    for row in _fit_names(console.width, header, rows, (0, 1)):
+        summary.add_row(*row)
     console.print(summary)
 
 

@@ -49,6 +49,8 @@ _BLOCK_ELEMENTS = 1 << 18
 _MIN_BLOCK_ROWS = 32
 #: Fields closer to zero than this are ties (see :func:`decide`).
 TIE_TOLERANCE = 1e-9
+# A softmax mix gathers the kept patterns when at most 1 in this many is kept per row.
+_SPARSE_MIX_SHARE = 16
 # Largest exponential beta for which DenseNetwork batch fields use the closed form.
 _CLOSED_FORM_MAX_BETA = 2.0
 
@@ -73,8 +75,10 @@ def decide(fields: Any, current: Any) -> NDArray[np.int8]:
         it flip back and forth forever at constant energy.
     """
     h = np.asarray(fields)
-    tie = np.where(np.asarray(current) < 0, -1, 1)
-    return np.where(h > TIE_TOLERANCE, 1, np.where(h < -TIE_TOLERANCE, -1, tie)).astype(np.int8)
+    out = np.where(np.asarray(current) < 0, np.int8(-1), np.int8(1))
+    out[h > TIE_TOLERANCE] = 1
+    out[h < -TIE_TOLERANCE] = -1
+    return out
 
 
 def _exclusive_cumsum(increments: FloatArray) -> FloatArray:
@@ -601,30 +605,59 @@ class DenseNetwork(Network):
         if self.kind != LOG_SUM_EXP:
             raise InvalidParameterError(f"mean-field steps need the {LOG_SUM_EXP} kind, got {self.kind!r}")
         x32 = self._patterns32()
-        p = x32.shape[0]
-        s32 = states.astype(np.float32)
-        overlaps = (s32 @ x32.T).astype(np.float64)  # exact integers
-        z = overlaps * self.beta
-        top = z.max(axis=1, keepdims=True)
-        weights = np.exp(z - top)
-        total = weights.sum(axis=1)
-        energies = -(top[:, 0] + np.log(total)) / self.beta + states.astype(np.float64) @ self.threshold
-        weights /= total[:, np.newaxis]
-        theta = self.threshold
-        mix = (weights.astype(np.float32) @ x32).astype(np.float64)  # X.T softmax, within (P + 4) eps32
-        error = (p + 4) * float(np.finfo(np.float32).eps)
-        close = np.flatnonzero((np.abs(mix - theta) < error + TIE_TOLERANCE).any(axis=1))
-        if close.size:
-            mix[close] = weights[close] @ self._xt.T
-        field = mix - theta
+        beta = self.beta
+        # Overlaps relative to each state's largest: exact integers in float32.
+        rel = states.astype(np.float32) @ x32.T
+        best = rel.max(axis=1, keepdims=True)
+        rel -= best
+        energies = self._lse_energies(states, rel, best[:, 0].astype(np.float64))
+        weights = rel * np.float32(beta) if np.isfinite(np.float32(beta)) else np.where(rel < 0, -np.inf, 0.0)
+        np.exp(weights, out=weights)
+        weights /= weights.sum(axis=1, keepdims=True)
+        # Bound on float32 rounding of the softmax and of the mix, with room to spare.
+        error = np.float32((2 * x32.shape[0] + 16) * np.finfo(np.float32).eps)
+        mix = _softmax_mix(weights.astype(np.float32, copy=False), x32, float(error) / 4)  # X.T softmax
+        field = mix - self.threshold.astype(np.float32) if self.threshold.any() else mix
         new = decide(field, states)
+        close = np.flatnonzero((np.abs(field) < error).any(axis=1))
+        if close.size:
+            # The float32 sign may be wrong here: the same step in float64 for these states.
+            exact = np.exp(beta * rel[close].astype(np.float64))
+            exact /= exact.sum(axis=1, keepdims=True)
+            mix64 = exact @ self._xt.T
+            new[close] = decide(mix64 - self.threshold, states[close])
         settled = np.flatnonzero(~(new != states).any(axis=1))
         stable = np.zeros(states.shape[0], dtype=bool)
         if settled.size:
-            stable[settled] = self._exactly_stable(
-                states[settled], mix[settled], error if close.size == 0 else error
-            )
+            mix_settled = mix[settled].astype(np.float64)
+            if close.size:
+                where = np.searchsorted(settled, close)
+                hit = where < settled.size
+                hit[hit] = settled[where[hit]] == close[hit]
+                mix_settled[where[hit]] = mix64[hit]
+            stable[settled] = self._exactly_stable(states[settled], mix_settled, float(error))
         return MeanFieldStep(energies, new, stable)
+
+    def _lse_energies(
+        self, states: NDArray[np.int8], rel: NDArray[np.float32], best: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """Float64 energies from overlaps ``rel`` relative to each row's largest, ``best``.
+
+        Terms below ``exp(-40)`` of the largest cannot change a float64 sum
+        of at most 2**24 terms that includes 1, so only the others are
+        exponentiated in float64 (usually a few per row).
+        """
+        beta = self.beta
+        significant = rel > np.float32(-40.0 / beta)
+        rows, cols = np.nonzero(significant)
+        if rows.size <= rel.size // 4:
+            terms = np.exp(beta * rel[rows, cols].astype(np.float64))
+            total = np.bincount(rows, weights=terms, minlength=rel.shape[0])
+        else:
+            total = np.exp(beta * rel.astype(np.float64)).sum(axis=1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            lse = beta * best + np.log(total)
+        return np.asarray(-lse / beta + states.astype(np.float64) @ self.threshold)
 
     def _exactly_stable(
         self, states: NDArray[np.int8], mix: NDArray[np.float64], error: float
@@ -810,6 +843,32 @@ class DenseLockstep:
     def energies(self, states: NDArray[np.int8]) -> NDArray[np.float64]:
         """Energies of ``states``, which must be the current states of the batch."""
         return self.net._energy_of_overlaps(states.astype(np.float64), self.overlaps)
+
+
+def _softmax_mix(weights: NDArray[np.float32], x32: NDArray[np.float32], slack: float) -> NDArray[np.float32]:
+    """``weights @ x32`` for softmax rows, leaving out weights too small to matter.
+
+    The weights of a row sum to 1; those below ``slack / P`` together move
+    any entry of the result by at most ``slack``.  When every row keeps few
+    weights (a sharp softmax: a state near a memory), the kept ones are
+    gathered instead of running the full (B, P) x (P, N) product.
+    """
+    p = x32.shape[0]
+    keep = weights >= np.float32(slack / p)
+    counts = np.count_nonzero(keep, axis=1)
+    most = int(counts.max(initial=0))
+    if most * _SPARSE_MIX_SHARE > p:
+        return np.asarray(weights @ x32)
+    rows, cols = np.nonzero(keep)
+    slot = np.arange(rows.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    index = np.zeros((weights.shape[0], most), dtype=np.intp)
+    kept = np.zeros((weights.shape[0], most), dtype=np.float32)
+    index[rows, slot] = cols
+    kept[rows, slot] = weights[rows, cols]
+    out = np.zeros((weights.shape[0], x32.shape[1]), dtype=np.float32)
+    for k in range(most):
+        out += kept[:, k, np.newaxis] * x32[index[:, k]]
+    return out
 
 
 def _logsumexp(z: FloatArray) -> NDArray[np.float64]:

@@ -306,3 +306,20 @@ def test_several_inputs_and_a_png_output_is_an_error(tmp_path: Path, command: st
         "names a single image file"
     ]
     assert not out.exists()
+
+
+def test_train_json_lists_image_warnings_even_when_quiet(tmp_path: Path) -> None:
+    white = tmp_path / "white.png"
+    Image.new("L", (8, 8), 255).save(white)
+    result = invoke(
+        "train", _wide_bar(tmp_path), white, "-o", tmp_path / "m.npz", "--size", "8", "--json", "-q"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    (summary,) = json_lines(result.stdout)
+    assert summary["warnings"][:2] == [
+        "wide: 40x20 stretched to 8x8 (aspect ratio 2.00 -> 1.00); --fit crop or --fit pad keeps its shape",
+        "white: blank image (every pixel at grey level 255); it becomes all white",
+    ]
+    shown = invoke("train", _wide_bar(tmp_path), white, "-o", tmp_path / "m.npz", "--size", "8")
+    assert shown.stderr.count("stretched to 8x8") == 1 and shown.stderr.count("blank image") == 1

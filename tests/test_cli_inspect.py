@@ -176,4 +176,4 @@ def test_inspect_lists_the_most_similar_pairs_with_signs(tmp_path: Path) -> None
     assert "-1.000" in text
     assert all(len(line) <= 80 for line in text.splitlines())
     # Shortened in the middle: the distinguishing ends stay.
-    assert "holiday-photo…he-beach-000" in text and "holiday-photo…he-beach-001" in text
+    assert "holiday-…rom-the-beach-000" in text and "holiday-…rom-the-beach-001" in text

@@ -191,3 +191,27 @@ def test_four_photos_also_with_plain_hebbian(trained: tuple[Path, Path], tmp_pat
     records = json_lines(result.stdout)
     assert [r["correct"] for r in records] == [True] * 4
     assert all(r["nearest"] == r["input"] for r in records)
+
+
+def test_recall_table_keeps_names_apart_at_80_columns(tmp_path: Path) -> None:
+    import shutil
+
+    from _cli_support import FOUR_PHOTOS, runner
+
+    from hopfield_cli.cli import app
+
+    folder = tmp_path / "long"
+    folder.mkdir()
+    for photo in FOUR_PHOTOS:
+        shutil.copy(photo, folder / f"holiday-photo-from-the-beach-{photo.stem}.png")
+    model = tmp_path / "m.npz"
+    assert invoke("train", folder, "-o", model, "--size", "16", "-q").exit_code == 0
+    result = runner.invoke(
+        app, ["recall", str(model), str(folder), "-o", str(tmp_path / "out")], env={"COLUMNS": "80"}
+    )
+    assert result.exit_code == 0, result.output
+    table = [line for line in result.stderr.splitlines() if "hol…" in line]
+    assert len(table) == 4 and all(len(line) <= 80 for line in result.stderr.splitlines())
+    ends = [line.split("│")[1].strip() for line in table]
+    assert len(set(ends)) == 4  # each row's name still tells it apart
+    assert all(end.startswith("hol…") for end in ends) and ends[0].endswith("ronaut")

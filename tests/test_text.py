@@ -34,7 +34,7 @@ def test_format_count_never_writes_16_digits() -> None:
 def test_middle_ellipsis_keeps_both_ends() -> None:
     names = [f"mnist-train-images-{k:05d}" for k in (17, 18)]
     short = [middle_ellipsis(name, 12) for name in names]
-    assert short == ["mnist-…00017", "mnist-…00018"]
+    assert short == ["mni…es-00017", "mni…es-00018"]
     assert all(len(s) == 12 for s in short)
     assert middle_ellipsis("abc", 2) == "ab"
     with pytest.raises(ValueError, match="width must be >= 1, got 0"):
