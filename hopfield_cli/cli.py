@@ -507,17 +507,22 @@ def _repeated(names: Iterable[str]) -> list[str]:
     return sorted(name for name, count in Counter(names).items() if count > 1)
 
 
-def _output_paths(output: Path, names: Sequence[str], suffix: str = ".png") -> list[Path]:
-    """One input writes the file ``output``; several write ``output/NAME.png``."""
+def _output_paths(
+    output: Path, names: Sequence[str], suffix: str = ".png", option: str = "'-o' / '--output'"
+) -> list[Path]:
+    """One input writes the file ``output``; several write ``output/NAME.png`` (or ``suffix``)."""
     if len(names) == 1 and not output.is_dir():
         return [output]
     if output.suffix.lower() in _IMAGE_OUTPUT_SUFFIXES and not output.is_dir():
+        kind = suffix.lstrip(".").upper()
         raise typer.BadParameter(
-            f"{len(names)} inputs write one PNG each into a folder; {output} names a single image file",
-            param_hint="'-o' / '--output'",
+            f"{len(names)} inputs write one {kind} each into a folder; {output} names a single image file",
+            param_hint=option,
         )
     if output.exists() and not output.is_dir():
-        raise HopfieldError(f"{output}: exists and is not a folder; several inputs need a folder for -o")
+        raise HopfieldError(
+            f"{output}: exists and is not a folder; several inputs need a folder for {option}"
+        )
     from hopfield_cli.images import safe_name
 
     # Names come from files and archive members: one path component each, inside -o.
@@ -1060,7 +1065,7 @@ def recall(
             raise typer.BadParameter(f"{montage} is also a recall output", param_hint="--montage")
     animations = None
     if animate is not None:
-        animations = _output_paths(animate, [image.name for image in images], suffix=".gif")
+        animations = _output_paths(animate, [image.name for image in images], ".gif", "--animate")
         _refuse_overwriting_inputs(animations, [model_path, *inputs], "--animate")
         taken = [*targets, *([montage] if montage is not None else [])]
         if any(_same_path(gif, other) for gif in animations for other in taken):
@@ -1099,8 +1104,9 @@ def recall(
         for state, target in zip(states, targets, strict=True):
             save_png(pattern_to_image(state, model.shape), target)
         if montage is not None:
-            from hopfield_cli.figures import binary_tile
+            from hopfield_cli.figures import binary_tile, most_blocks
 
+            first = most_blocks(model.shape, 3)  # tiles only for what a sheet can show
             tiles = [
                 [
                     binary_tile(pattern, model.shape)
@@ -1110,9 +1116,10 @@ def recall(
                         model.patterns[j.match.index if j.target is None else j.target],
                     )
                 ]
-                for cue, state, j in zip(cues, states, judgements, strict=True)
+                for cue, state, j in zip(cues[:first], states[:first], judgements[:first], strict=True)
             ]
-            _write_montage(montage, tiles, images, judgements, model.shape, quiet)
+            nearest = [model.names[j.match.index] for j in judgements]
+            _write_montage(montage, tiles, images, judgements, nearest, model.shape, quiet)
         if animations is not None:
             from hopfield_cli.figures import binary_tile
 
@@ -1145,16 +1152,25 @@ def _write_montage(
     tiles: "list[list[Tile]]",
     images: "list[GrayImage]",
     judgements: "Sequence[Any]",
+    nearest: list[str],
     shape: tuple[int, int],
     quiet: bool,
 ) -> None:
     """The labelled recall sheet; says on stderr when it could not hold every cue."""
-    from hopfield_cli.figures import MAX_SIDE, recall_sheet
+    from hopfield_cli.figures import MAX_SIDE, printable, recall_sheet
     from hopfield_cli.images import save_png
+    from hopfield_cli.metrics import OTHER_MEMORY
 
     rows = [
-        (image.name, j.verdict, row, j.correct, j.target is not None)
-        for image, row, j in zip(images, tiles, judgements, strict=True)
+        (
+            image.name,
+            # Name what a wrong recall became.
+            f"{j.verdict} ({printable(name, 24)})" if j.verdict == OTHER_MEMORY else j.verdict,
+            row,
+            j.correct,
+            j.target is not None,
+        )
+        for image, row, j, name in zip(images, tiles, judgements, nearest, strict=True)
     ]
     drawn = recall_sheet(rows, shape)
     save_png(drawn.image, path)
@@ -1256,7 +1272,8 @@ def _recall_continuous(
             ]
             for (values, known), result, own in zip(cues, results, owners, strict=True)
         ]
-        _write_montage(montage, tiles, images, judgements, model.shape, quiet)
+        nearest = [model.names[result.winner] for result in results]
+        _write_montage(montage, tiles, images, judgements, nearest, model.shape, quiet)
     if animations is not None:
         for image, (values, known), result, gif in zip(images, cues, results, animations, strict=True):
             pictures = [values_tile(values, model.shape, known)]
@@ -1825,10 +1842,10 @@ def _inspect_continuous(
         closest = sorted(
             (distances[i][j], i, j) for i in range(len(names)) for j in range(i + 1, len(names))
         )[:5]
-        table = Table(title="Most similar pairs (RMS distance, grey levels)")
+        table = Table(title="Most similar pairs")
         table.add_column("memory", no_wrap=True)
         table.add_column("memory", no_wrap=True)
-        table.add_column("distance", justify="right")
+        table.add_column("RMS levels", justify="right")
         for distance, i, j in closest:
             table.add_row(
                 middle_ellipsis(names[i], _NAME_WIDTH),

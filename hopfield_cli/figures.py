@@ -107,7 +107,8 @@ def _draw_text(image: Any, xy: tuple[int, int], text: str, width: int, px: int =
     from PIL import Image, ImageDraw, ImageFont
 
     font = _font(px)
-    zoom = 1 if isinstance(font, ImageFont.FreeTypeFont) else max(1, round(px / 11))
+    # The bitmap font's letters are about 7 px: doubled or more, they stay readable.
+    zoom = 1 if isinstance(font, ImageFont.FreeTypeFont) else max(2, math.ceil(px / 8))
     draw = ImageDraw.Draw(image)
     room = width // zoom
 

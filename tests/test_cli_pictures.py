@@ -207,3 +207,11 @@ def test_inspect_patterns_names_each_memory_and_grey_models_show_grey(tmp_path: 
     assert levels.size > 20  # grey levels, not black and white
     label = pixels[figures.LABEL + figures.MARGIN : top, figures.MARGIN : figures.MARGIN + 96]
     assert (label < 100).any()  # ink of the name above the picture
+
+
+def test_several_inputs_with_one_gif_name_is_refused(twelve: Path, tmp_path: Path) -> None:
+    cues = tmp_path / "cues"
+    assert invoke("corrupt", *FOUR_PHOTOS[:2], "-o", cues, "--noise", "0.1", "-q").exit_code == 0
+    result = invoke("recall", twelve, cues, "-o", tmp_path / "out", "--animate", tmp_path / "run.gif")
+    assert_clean_error(result, 2, "--animate", "GIF")
+    assert not (tmp_path / "run.gif").exists() and not (tmp_path / "out").exists()

@@ -108,3 +108,15 @@ def test_recall_animation_has_at_least_three_frames_cue_first_result_last() -> N
 def test_empty_sheet_is_an_error() -> None:
     with pytest.raises(InvalidParameterError, match="no pictures"):
         figures.sheet([], (8, 8))
+
+
+def test_without_freetype_the_bitmap_font_is_scaled_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pillow builds without FreeType (or before 10.1) only have a small bitmap font."""
+    from PIL import ImageFont
+
+    bitmap = ImageFont.load_default_imagefont()
+    monkeypatch.setattr(figures, "_font", lambda px: bitmap)
+    image = Image.new("RGB", (300, 60), figures.BACKGROUND)
+    figures._draw_text(image, (2, 2), "Hg camera", 296)
+    ink = np.argwhere(np.asarray(image.convert("L")) < 128)
+    assert ink[:, 0].max() - ink[:, 0].min() + 1 >= 12

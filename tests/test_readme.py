@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,3 +89,29 @@ def test_python_blocks_run(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     # status, verdict, correct, Hamming distance to the nearest memory
     assert done.stdout.splitlines()[0] == "fixed point correct True 0"
+
+
+def test_readme_figures_are_regenerated_by_the_script(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from hopfield_cli import figures
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "docs/make_figures.py" in text
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "make_figures.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Recall: 3/4 correct: 1 other-memory" in done.stderr
+    for name in ("recall-montage.png", "recall-animation.gif"):
+        assert f"](docs/{name})" in text
+        for made in (tmp_path / name, ROOT / "docs" / name):
+            assert made.stat().st_size < 300_000
+    with Image.open(tmp_path / "recall-montage.png") as sheet:
+        colours = {tuple(c) for c in np.asarray(sheet.convert("RGB")).reshape(-1, 3)}
+    assert figures.FRAME_COLOURS[True] in colours and figures.FRAME_COLOURS[False] in colours
+    with Image.open(tmp_path / "recall-animation.gif") as gif:
+        assert gif.n_frames >= 3
