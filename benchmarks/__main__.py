@@ -22,6 +22,7 @@ SECTIONS = {
     "kernels": "in-process fields and sweeps vs dense NumPy",
     "dense": "default rule: nearest-memory limit, async cost, batch efficiency",
     "startup": "CLI start-up vs bare imports",
+    "pairwise": "Storkey / pseudo-inverse one-cue recall and capacity sweeps vs Hebbian / exponential",
 }
 BLAS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 # Names of the variables above that this runner set for itself alone.
