@@ -1841,10 +1841,10 @@ def _inspect_continuous(
         closest = sorted(
             (distances[i][j], i, j) for i in range(len(names)) for j in range(i + 1, len(names))
         )[:5]
-        table = Table(title="Most similar pairs (RMS distance, grey levels)")
+        table = Table(title="Most similar pairs")
         table.add_column("memory", no_wrap=True)
         table.add_column("memory", no_wrap=True)
-        table.add_column("distance", justify="right")
+        table.add_column("RMS levels", justify="right")
         for distance, i, j in closest:
             table.add_row(
                 middle_ellipsis(names[i], _NAME_WIDTH),
