@@ -121,3 +121,25 @@ def test_grid_points_agree_with_the_registry() -> None:
     from hopfield_cli.specs import GRID_POINTS
 
     assert _GRID_POINTS == GRID_POINTS
+
+
+def test_completion_answers_the_shell() -> None:
+    import os
+    import subprocess
+    import sys
+
+    def complete(words: str) -> list[str]:
+        env = os.environ | {
+            "_HOPFIELD_COMPLETE": "complete_bash",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(len(words.split(" ")) - 1),
+        }
+        code = "import sys; sys.argv[0] = 'hopfield'; from hopfield_cli._entry import main; main()"
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    assert complete("hopfield tr") == ["train"]
+    assert complete("hopfield train --fit ") == ["crop", "pad", "stretch"]

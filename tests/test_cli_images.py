@@ -323,3 +323,46 @@ def test_train_json_lists_image_warnings_even_when_quiet(tmp_path: Path) -> None
     ]
     shown = invoke("train", _wide_bar(tmp_path), white, "-o", tmp_path / "m.npz", "--size", "8")
     assert shown.stderr.count("stretched to 8x8") == 1 and shown.stderr.count("blank image") == 1
+
+
+def test_corrupt_model_of_colour_memories_writes_colour_cues(tmp_path: Path) -> None:
+    from _cli_support import FOUR_PHOTOS
+
+    colourful = tmp_path / "rgb.png"
+    rng = np.random.default_rng(SEED)
+    Image.fromarray(rng.integers(0, 256, (12, 12, 3)).astype(np.uint8)).save(colourful)
+    model = tmp_path / "c.npz"
+    trained = invoke(
+        "train",
+        colourful,
+        FOUR_PHOTOS[0],
+        "-o",
+        model,
+        "--rule",
+        "continuous",
+        "--color",
+        "--size",
+        "12",
+        "-q",
+    )
+    assert trained.exit_code == 0, trained.output
+    out = tmp_path / "cue.png"
+    result = invoke(
+        "corrupt",
+        colourful,
+        "--model",
+        model,
+        "-o",
+        out,
+        "--kind",
+        "gaussian",
+        "--noise",
+        "0.1",
+        "--seed",
+        "1",
+    )
+    assert result.exit_code == 0, result.output
+    with Image.open(out) as image:
+        assert image.mode == "RGB" and image.size == (12, 12)
+    conflict = invoke("corrupt", colourful, "--model", model, "-o", out, "--binarize", "mean")
+    assert_clean_error(conflict, 2, "uses none, got mean; leave --binarize out")

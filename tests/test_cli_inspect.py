@@ -177,3 +177,15 @@ def test_inspect_lists_the_most_similar_pairs_with_signs(tmp_path: Path) -> None
     assert all(len(line) <= 80 for line in text.splitlines())
     # Shortened in the middle: the distinguishing ends stay.
     assert "holiday-…rom-the-beach-000" in text and "holiday-…rom-the-beach-001" in text
+
+
+def test_inspect_grey_model_has_a_theory_line_and_closest_pairs(tmp_path: Path) -> None:
+    model = tmp_path / "g.npz"
+    assert (
+        invoke("train", *FOUR_PHOTOS, "-o", model, "--rule", "continuous", "--size", "16", "-q").exit_code
+        == 0
+    )
+    text = _inspect_text(model)
+    assert "capacity theory" in text and "exponential in N" in text
+    assert "Most similar pairs" in text and "RMS levels" in text and "Pairwise" not in text
+    assert all(len(line) <= 80 for line in text.splitlines())
