@@ -1147,14 +1147,15 @@ def recall(
     for state, target in zip(states, targets, strict=True):
         save_png(pattern_to_image(state, model.shape), target)
     if montage is not None:
-        from hopfield_cli.figures import binary_tile
+        from hopfield_cli.figures import binary_tile, most_blocks
 
+        first = most_blocks(model.shape, 3)  # tiles only for what a sheet can show
         tiles = [
             [
                 binary_tile(pattern, model.shape)
                 for pattern in (cue, state, model.patterns[j.match.index if j.target is None else j.target])
             ]
-            for cue, state, j in zip(cues, states, judgements, strict=True)
+            for cue, state, j in zip(cues[:first], states[:first], judgements[:first], strict=True)
         ]
         nearest = [model.names[j.match.index] for j in judgements]
         _write_montage(montage, tiles, images, judgements, nearest, model.shape, quiet)
@@ -1208,13 +1209,14 @@ def _write_montage(
             j.correct,
             j.target is not None,
         )
-        for image, row, j, name in zip(images, tiles, judgements, nearest, strict=True)
+        # ``tiles`` may hold only the first cues: those a sheet can show.
+        for image, row, j, name in zip(images, tiles, judgements, nearest, strict=False)
     ]
     drawn = recall_sheet(rows, shape)
     save_png(drawn.image, path)
-    if drawn.shown < len(rows) and not quiet:
+    if drawn.shown < len(images) and not quiet:
         typer.echo(
-            f"Note: {path} shows the first {drawn.shown} of {len(rows)} cues "
+            f"Note: {path} shows the first {drawn.shown} of {len(images)} cues "
             f"(sides stay within {MAX_SIDE} px)",
             err=True,
         )
@@ -1250,7 +1252,7 @@ def _recall_continuous(
     import numpy as np
 
     from hopfield_cli.continuous import mse, psnr
-    from hopfield_cli.figures import values_tile
+    from hopfield_cli.figures import most_blocks, values_tile
     from hopfield_cli.images import save_png, to_values, values_to_image
     from hopfield_cli.metrics import MIXTURE, STORED, targets_by_name, verdict_of
 
@@ -1302,13 +1304,16 @@ def _recall_continuous(
         for record, own in zip(records, owners, strict=True)
     ]
     if montage is not None:
+        first = most_blocks(model.shape, 3)  # tiles only for what a sheet can show
         tiles = [
             [
                 values_tile(values, model.shape, known),
                 values_tile(result.state, model.shape),
                 values_tile(memories[result.winner if own is None else own], model.shape),
             ]
-            for (values, known), result, own in zip(cues, results, owners, strict=True)
+            for (values, known), result, own in zip(
+                cues[:first], results[:first], owners[:first], strict=True
+            )
         ]
         nearest = [model.names[result.winner] for result in results]
         _write_montage(montage, tiles, images, judgements, nearest, model.shape, quiet)
@@ -1833,7 +1838,9 @@ def inspect(
     from hopfield_cli.persistence import load_model
 
     model = load_model(model_path)
-    _inspect_pictures(model, weights, patterns)
+    note = _inspect_pictures(model, weights, patterns)
+    if note is not None and not quiet:
+        typer.echo(note, err=True)
     if model.is_continuous:
         _inspect_continuous(model, model_path, weights, patterns, quiet, as_json)
         return
@@ -1894,8 +1901,11 @@ def _inspect_continuous(
     _print_names(names)
 
 
-def _inspect_pictures(model: "Model", weights: Path | None, patterns: Path | None) -> None:
-    """``inspect --weights`` and ``--patterns``: labelled pictures of what a model stores."""
+def _inspect_pictures(model: "Model", weights: Path | None, patterns: Path | None) -> str | None:
+    """``inspect --weights`` and ``--patterns``: labelled pictures of what a model stores.
+
+    Returns a note for stderr when the sheet could not show every pattern.
+    """
     from hopfield_cli import figures
     from hopfield_cli.images import save_png
 
@@ -1933,13 +1943,21 @@ def _inspect_pictures(model: "Model", weights: Path | None, patterns: Path | Non
             image = figures.heatmap(matrix, title, note, limit=1.0)
         save_png(image, weights)
     if patterns is not None:
+        # Tiles only for what a sheet can show (MNIST's 60,000 would not fit).
+        first = min(model.n_patterns, figures.most_blocks(model.shape, 1))
         if model.is_continuous:
-            flat = model.memories.astype(float) / 255.0
+            flat = model.memories[:first].astype(float) / 255.0
             tiles = [figures.values_tile(values, model.shape) for values in flat]
         else:
-            tiles = [figures.binary_tile(pattern, model.shape) for pattern in model.patterns]
-        drawn = figures.pattern_sheet(tiles, model.names, model.shape)
+            tiles = [figures.binary_tile(pattern, model.shape) for pattern in model.patterns[:first]]
+        drawn = figures.pattern_sheet(tiles, model.names[:first], model.shape, model.n_patterns)
         save_png(drawn.image, patterns)
+        if drawn.shown < model.n_patterns:
+            return (
+                f"Note: {patterns} shows the first {drawn.shown} of {model.n_patterns} patterns "
+                f"(sides stay within {figures.MAX_SIDE} px)"
+            )
+    return None
 
 
 #: Characters of a memory's name in tables: two names and a number fit 80 columns.

@@ -199,6 +199,19 @@ def _scales(shape: tuple[int, int], min_side: int) -> list[float]:
     return scales
 
 
+def most_blocks(shape: tuple[int, int], per_block: int, *, max_side: int = MAX_SIDE) -> int:
+    """How many blocks of ``per_block`` tiles of ``shape`` a sheet can hold at most (smallest tiles).
+
+    Callers with huge collections (60,000 MNIST digits) build only that many tiles.
+    """
+    scale = _scales(shape, 1)[-1]
+    th = max(1, round(shape[0] * scale))
+    tw = max(1, round(shape[1] * scale))
+    columns = (max_side - MARGIN) // (per_block * tw + (per_block - 1) * GAP + 2 * FRAME + MARGIN)
+    rows = (max_side - MARGIN - LABEL) // (LABEL + th + 2 * FRAME + MARGIN)  # below one header line
+    return max(0, columns) * max(0, rows)
+
+
 def sheet(
     blocks: Sequence[Block],
     shape: tuple[int, int],
@@ -317,10 +330,19 @@ def recall_sheet(
     return sheet(blocks, shape, titles=("cue", "recalled", third), min_side=96, max_side=max_side)
 
 
-def pattern_sheet(tiles: Sequence[Tile], names: Sequence[str], shape: tuple[int, int]) -> Sheet:
-    """Stored memories, each labelled with its name (``inspect --patterns``)."""
+def pattern_sheet(
+    tiles: Sequence[Tile], names: Sequence[str], shape: tuple[int, int], total: int | None = None
+) -> Sheet:
+    """Stored memories, each labelled with its name (``inspect --patterns``).
+
+    ``total`` is the number of memories when ``tiles`` holds only the first ones.
+    """
     blocks = [Block(printable(name), [tile]) for tile, name in zip(tiles, names, strict=True)]
-    return sheet(blocks, shape, heading=f"{len(blocks)} stored memories", min_side=96)
+    total = len(blocks) if total is None else total
+    heading = f"{total} stored memories"
+    if len(blocks) < total or most_blocks(shape, 1) < total:
+        heading += " (the first ones that fit)"
+    return sheet(blocks, shape, heading=heading, min_side=96)
 
 
 def overlap_matrix(patterns: Any) -> tuple[NDArray[np.float64], int]:

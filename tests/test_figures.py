@@ -120,3 +120,10 @@ def test_without_freetype_the_bitmap_font_is_scaled_up(monkeypatch: pytest.Monke
     figures._draw_text(image, (2, 2), "Hg camera", 296)
     ink = np.argwhere(np.asarray(image.convert("L")) < 128)
     assert ink[:, 0].max() - ink[:, 0].min() + 1 >= 12
+
+
+def test_most_blocks_bounds_what_callers_build() -> None:
+    drawn = figures.sheet(_blocks(400, (64, 64)), (64, 64), heading="many", max_side=900)
+    assert drawn.shown == figures.most_blocks((64, 64), 3, max_side=900) < 400
+    sheet = figures.pattern_sheet([figures.binary_tile(np.ones(64), (8, 8))] * 3, ["a", "b", "c"], (8, 8), 10)
+    assert sheet.shown == 3  # the caller built tiles for the first three of ten
