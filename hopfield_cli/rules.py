@@ -57,6 +57,8 @@ DEFAULT_BETA_SCALE = 8.0
 #: Patterns per block of the Storkey build: the block's own factor rows are
 #: read once per pattern, the older ones once per block (see _storkey_prefixes).
 _STORKEY_BLOCK = 16
+#: Patterns per block once Storkey learning runs on the N x N sum (capacity sweeps).
+_DENSE_BLOCK = 64
 
 
 #: Smallest ``|R_kk| / max |R_kk|`` of the QR factorisation of a pseudo-inverse
@@ -170,10 +172,8 @@ def _storkey_prefixes(
     The rule is incremental, so one pass over the patterns serves every load.
     With ``dense``, loads of rank ``2P > N / 2`` come as a
     :class:`MatrixNetwork` (a field then costs ``N**2`` instead of ``4 P
-    N``).  Its weights ``S - diag(S)`` are continued from the previous such
-    load: unrolled, the rule is ``S_P = sum_mu g**(P - mu) / N (xi xi^T -
-    xi h^T - h xi^T)`` with ``g = 1 + 2/N`` and the field ``h`` each pattern
-    met, so each load adds a product of rank twice its new patterns.
+    N``), and from the first of them on the rule runs on the N x N sum
+    itself (see :func:`_storkey_dense`).
 
     Learning pattern ``mu`` needs ``c = U xi`` and ``h = U^T (M c) - d xi``
     over all earlier factor rows, matrix-vector products that would stream
@@ -192,21 +192,21 @@ def _storkey_prefixes(
     last = max(wanted)
     growth = 1.0 + 2.0 / n
     gram = exact_gram(x[:last])
+    # The low-rank pass stops at the first load held as N x N weights.
+    switch = min((load for load in wanted if 4 * load > n), default=last + 1) if dense else last + 1
+    stop = min(last, switch)
     # Factor rows xi_mu, d xi_mu interleaved, row-major: rows once written
     # never change, so each load's network takes a prefix of them as it is.
-    factors = np.empty((2 * last, n), dtype=np.float64)
-    coupling = np.zeros((2 * last, 2 * last), dtype=np.float64)
+    factors = np.empty((2 * stop, n), dtype=np.float64)
+    coupling = np.zeros((2 * stop, 2 * stop), dtype=np.float64)
     diag = np.zeros(n, dtype=np.float64)
     # The coupling is kept as scale * coupling: the growth of all older
     # entries by 1 + 2/n per pattern is one multiplication of scale instead
     # of a pass over a K x K matrix (folded back at each block start).
     scale = 1.0
-    dense = dense and 4 * last > n
-    met = np.empty((last, n)) if dense else np.empty((0, n))  # the fields h of each pattern
-    full = np.zeros((n, n)) if dense else np.empty((0, 0))  # S of the first `synced` patterns
-    synced = 0
-    for first in range(0, last, _STORKEY_BLOCK):
-        block = x[first : first + _STORKEY_BLOCK].astype(np.float64)
+    met = np.empty((stop, n)) if switch <= last else np.empty((0, n))  # the fields h of each pattern
+    for first in range(0, stop, _STORKEY_BLOCK):
+        block = x[first : min(first + _STORKEY_BLOCK, stop)].astype(np.float64)
         size = block.shape[0]
         k0 = 2 * first
         coupling[:k0, :k0] *= scale
@@ -247,35 +247,92 @@ def _storkey_prefixes(
             coupling[k, k] = coupling[k, k + 1] = coupling[k + 1, k] = 1.0 / (n * scale)
             diag *= growth
             diag += (1.0 - 2.0 * xi * h) / n
-            if dense:
+            if met.shape[0]:
                 met[mu] = h
-            if mu + 1 not in wanted:
-                continue
-            if dense and 4 * (mu + 1) > n:
-                _continue_storkey(full, x[synced : mu + 1], met[synced : mu + 1], growth)
-                synced = mu + 1
-                weights = full.copy()
-                np.fill_diagonal(weights, 0.0)
-                yield MatrixNetwork(weights, threshold)
-            else:
+            if mu + 1 in wanted and mu + 1 < switch:
                 yield QuadraticNetwork(
                     factors[: k + 2], scale * coupling[: k + 2, : k + 2], diag.copy(), threshold, copy=False
                 )
+    if switch <= last:
+        full = np.zeros((n, n))
+        _continue_storkey(full, x[:stop], met, growth)
+        yield from _storkey_dense(x, sorted(wanted), stop, full, diag, gram, threshold)
+
+
+def _storkey_dense(
+    x: NDArray[np.int8],
+    loads: list[int],
+    start: int,
+    full: NDArray[np.float64],
+    diag: NDArray[np.float64],
+    gram: NDArray[np.float64],
+    threshold: float,
+) -> Iterator[MatrixNetwork]:
+    """Storkey networks of the loads from ``start`` on, learnt on the N x N sum itself.
+
+    Unrolled, the rule is ``S_P = sum_mu g**(P - mu) / N (xi xi^T - xi h^T -
+    h xi^T)`` with ``g = 1 + 2/N``, the field ``h = (S - diag(S)) xi`` each
+    pattern meets, and the weights ``S - diag(S)``.  ``full`` holds ``S`` of
+    the first ``start`` patterns and ``diag`` its diagonal.  Patterns are
+    taken in blocks of at most :data:`_DENSE_BLOCK` ending at the loads:
+    ``S xi`` of the whole block is one product with the block start's ``S``,
+    the block's own earlier patterns add their rank-two terms (through the
+    Gram matrix and their fields), and at the block's end ``S`` grows by a
+    product of rank twice the block.  Only the loads' weights are copied out.
+    Blocks are larger than in the low-rank pass: their cost per pattern
+    inside is O(block N), against O(N**2) for the products.
+    """
+    n = full.shape[0]
+    growth = 1.0 + 2.0 / n
+    done = start
+    weights = full.copy()
+    np.fill_diagonal(weights, 0.0)
+    yield MatrixNetwork(weights, threshold)
+    ends: list[int] = []
+    for load in loads:
+        if load > done:
+            ends.extend(range(max(ends, default=done) + _DENSE_BLOCK, load, _DENSE_BLOCK))
+            ends.append(load)
+    for end in ends:
+        block = x[done:end].astype(np.float64)
+        size = end - done
+        base = block @ full  # rows S xi (S is symmetric)
+        fields = np.empty((size, n))
+        for j in range(size):
+            mu = done + j
+            xi = block[j]
+            weight = growth ** np.arange(j - 1, -1, -1) / n
+            overlap = gram[done:mu, mu]
+            h = growth**j * base[j]
+            if j:
+                met_overlap = fields[:j] @ xi
+                h += (weight * (overlap - met_overlap)) @ block[:j] - (weight * overlap) @ fields[:j]
+            h -= diag * xi
+            fields[j] = h
+            diag = growth * diag + (1.0 - 2.0 * xi * h) / n
+        _continue_storkey(full, x[done:end], fields, growth)
+        done = end
+        if end in loads:
+            weights = full.copy()
+            np.fill_diagonal(weights, 0.0)
+            yield MatrixNetwork(weights, threshold)
 
 
 def _continue_storkey(
     full: NDArray[np.float64], x: NDArray[np.int8], met: NDArray[np.float64], growth: float
 ) -> None:
-    """Add the patterns ``x``, which met the fields ``met``, to the unrolled sum ``full`` in place."""
+    """Add the patterns ``x``, which met the fields ``met``, to the unrolled sum ``full`` in place.
+
+    ``sum_mu c_mu (xi xi^T - xi h^T - h xi^T)`` is ``Z^T (M Z)`` with the
+    rows ``Z = [X; H]`` and ``M Z = [C (X - H); -C X]``: one product.
+    """
     n = full.shape[0]
-    weight = growth ** np.arange(x.shape[0] - 1, -1, -1) / n
+    weight = (growth ** np.arange(x.shape[0] - 1, -1, -1) / n)[:, np.newaxis]
     xf = x.astype(np.float64)
-    root = xf * np.sqrt(weight)[:, np.newaxis]
-    cross = xf.T @ (met * weight[:, np.newaxis])  # sum c xi h^T
+    rows = np.concatenate([xf, met])
+    coupled = np.concatenate([weight * (xf - met), -weight * xf])
     full *= growth ** x.shape[0]
-    full += root.T @ root  # sum c xi xi^T, symmetric
-    full -= cross
-    full -= cross.T
+    full += rows.T @ coupled
 
 
 def exact_gram(x: NDArray[np.int8]) -> NDArray[np.float64]:

@@ -368,19 +368,35 @@ def test_prefix_networks_pseudoinverse_falls_back_on_dependent_patterns() -> Non
         assert_allclose(net.weights(), rules.pseudoinverse(x[:load]).weights(), rtol=1e-8, atol=1e-9)
 
 
-def test_storkey_prefixes_past_a_quarter_of_n_match_literal_rule() -> None:
+@pytest.mark.parametrize(
+    ("n", "loads", "kinds"),
+    [
+        (24, [3, 6, 12, 20], [QuadraticNetwork, QuadraticNetwork, MatrixNetwork, MatrixNetwork]),
+        # 5 -> 30 spans two blocks of the N x N phase.
+        (16, [3, 5, 30], [QuadraticNetwork, MatrixNetwork, MatrixNetwork]),
+    ],
+)
+def test_storkey_prefixes_past_a_quarter_of_n_match_literal_rule(
+    n: int, loads: list[int], kinds: list[type]
+) -> None:
     # Loads of rank 2P > N / 2 come as held N x N weights, continued load to load.
-    n = 24
-    x = random_patterns(20, n, SEED + 3)
-    loads = [3, 6, 12, 20]
+    x = random_patterns(max(loads), n, SEED + 3)
     states = random_patterns(5, n, SEED + 4)
     nets = list(rules.prefix_networks("storkey", x, loads))
-    assert [type(net) for net in nets] == [QuadraticNetwork, QuadraticNetwork, MatrixNetwork, MatrixNetwork]
+    assert [type(net) for net in nets] == kinds
     for load, net in zip(loads, nets, strict=True):
         expected = storkey_reference(x[:load])
         assert_allclose(net.fields(states), states @ expected.T, rtol=1e-10, atol=1e-12)
         assert isinstance(net, QuadraticNetwork | MatrixNetwork)
         assert_allclose(net.weights(), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_storkey_dense_phase_over_several_blocks_equals_separate_builds() -> None:
+    x = random_patterns(150, 24, SEED + 8)
+    loads = [5, 7, 150]  # 7 -> 150: three blocks of the N x N phase
+    states = random_patterns(5, 24, SEED + 9)
+    for load, net in zip(loads, rules.prefix_networks("storkey", x, loads), strict=True):
+        assert_allclose(net.fields(states), rules.storkey(x[:load]).fields(states), rtol=1e-9, atol=1e-10)
 
 
 @pytest.mark.parametrize("loads", [[2, 9, 15], [2, 9, 16, 22, 29]])
