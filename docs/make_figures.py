@@ -3,7 +3,9 @@
 Run from anywhere: ``python docs/make_figures.py [OUT_FOLDER]`` (default: this
 folder).  It calls the installed command line exactly as a user would, with
 fixed seeds, so the same code gives the same bytes.  Writes
-``recall-montage.png`` and ``recall-animation.gif``.
+``recall-montage.png`` and ``recall-animation.gif`` from ``sample_images/``,
+and ``grey-and-colour.png`` from colour photos bundled with scikit-image (a
+test dependency; skipped with a message when it is missing).
 """
 
 from __future__ import annotations
@@ -58,5 +60,40 @@ def main(out: Path) -> None:
         )  # fmt: skip
 
 
+#: Colour photos of scikit-image and the damage each cue gets (the README's "Grey and colour" figure).
+COLOUR_CUES = [
+    ("astronaut", ["--kind", "gaussian", "--noise", "0.3", "--seed", "1"]),
+    ("chelsea", ["--kind", "erase", "--noise", "0.7", "--seed", "2"]),
+    ("coffee", ["--kind", "occlude", "--noise", "0.5"]),
+    ("immunohistochemistry", ["--kind", "saltpepper", "--noise", "0.4", "--seed", "3"]),
+    ("rocket", ["--kind", "half", "--noise", "0.5", "--side", "left", "--fill", "white"]),
+]
+
+
+def grey_and_colour(out: Path) -> None:
+    try:
+        from skimage import data
+    except ImportError:
+        sys.stderr.write("scikit-image is not installed: grey-and-colour.png not regenerated\n")
+        return
+    from PIL import Image
+
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        photos = work / "photos"
+        photos.mkdir()
+        for name, _ in COLOUR_CUES:
+            Image.fromarray(getattr(data, name)()).save(photos / f"{name}.png")
+        model = work / "colour.npz"
+        hopfield("train", photos, "-o", model, "--binarize", "none", "--color", "--quiet")
+        cues = work / "cues"
+        for name, options in COLOUR_CUES:
+            damage = ["--binarize", "none", "--color", *options, "--quiet"]
+            hopfield("corrupt", photos / f"{name}.png", "-o", cues / f"{name}.png", *damage)
+        hopfield("recall", model, cues, "-o", work / "out", "--montage", out / "grey-and-colour.png")
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent)
+    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent
+    main(folder)
+    grey_and_colour(folder)

@@ -233,17 +233,26 @@ def _handle_errors(command: F) -> F:
 
 
 @contextmanager
-def _library_warnings() -> Iterator[list[str]]:
-    """The texts of the library's warnings issued in the block (not shown); others pass on."""
-    texts: list[str] = []
+def _library_warnings(*, show: bool = False) -> "Iterator[list[warnings.WarningMessage]]":
+    """The warnings issued in the block, in a list that fills as they come (see :func:`_texts`).
+
+    Other warnings pass on; the library's are shown as usual only with ``show``
+    (else the caller reports them, in its summary).
+    """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", HopfieldWarning)
-        yield texts
+        yield caught
     for item in caught:
-        if issubclass(item.category, HopfieldWarning):
-            texts.append(" ".join(str(item.message).split()))
-        else:
+        if not issubclass(item.category, HopfieldWarning) or show:
             warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+
+
+def _texts(caught: "list[warnings.WarningMessage]", prefix: str = "") -> list[str]:
+    """The library's warnings among ``caught`` that start with ``prefix`` (an image's name), as one-liners."""
+    texts = (
+        " ".join(str(item.message).split()) for item in caught if issubclass(item.category, HopfieldWarning)
+    )
+    return [text for text in texts if text.startswith(prefix)]
 
 
 #: Warnings of one kind shown before the rest are counted.
@@ -650,7 +659,7 @@ def train(
     chosen = (rule or DEFAULT_RULE).value
     own = _rule_params([chosen], centered=centered or None, threshold=threshold, degree=degree, beta=beta)
     fit_mode = base.fit if base is not None else (fit.value if fit else DEFAULT_FIT)
-    with _library_warnings() as image_warnings:  # stretched or blank images: in the summary, JSON too
+    with _library_warnings() as caught:  # stretched or blank images: in the summary, JSON too
         images = _read_inputs(
             inputs,
             max_pixels=max_pixels,
@@ -697,7 +706,7 @@ def train(
         model.network()  # a rule that can refuse patterns: fail before writing
     save_model(model, target)
     summary = _train_summary(model, target)
-    summary["warnings"] = image_warnings + summary["warnings"]
+    summary["warnings"] = _texts(caught) + summary["warnings"]
     if as_json:
         _emit_json(summary)
     if not quiet:
@@ -923,6 +932,58 @@ def corrupt(
             "flip inverts black and white pixels; grey cues take gaussian, saltpepper, erase, occlude, half",
             param_hint="--kind",
         )
+    with _library_warnings(show=True) as caught:  # each cue's own in its JSON record too
+        images = _read_inputs(
+            inputs,
+            max_pixels=max_pixels,
+            limit=limit,
+            quiet=quiet,
+            what="images",
+            shape=shape,
+            default_shape=parse_size(DEFAULT_SIZE),
+            fit=fit_mode,
+            recursive=recursive,
+        )
+        shape = shape or _native_note(images, size, quiet)
+        targets = _output_paths(output, [image.name for image in images])
+        _refuse_overwriting_inputs(targets, [*inputs, *([model_path] if model_path else [])])
+        _write_cues(
+            images,
+            targets,
+            shape,
+            binarize,
+            grey,
+            color,
+            kind,
+            noise,
+            seed,
+            per_pixel,
+            fill,
+            side,
+            as_json,
+            caught,
+        )
+    if not quiet and not as_json:
+        typer.echo(f"Wrote {len(targets)} cue(s) to {output}", err=True)
+
+
+def _write_cues(
+    images: "list[GrayImage]",
+    targets: list[Path],
+    shape: tuple[int, int],
+    binarize: str,
+    grey: bool,
+    color: bool,
+    kind: Kind,
+    noise: float,
+    seed: int | None,
+    per_pixel: bool,
+    fill: Fill,
+    side: Side,
+    as_json: bool,
+    caught: "list[warnings.WarningMessage]",
+) -> None:
+    """Damage each image and write it as a PNG cue (and its JSON record)."""
     import numpy as np
 
     from hopfield_cli._validate import as_rng
@@ -930,20 +991,6 @@ def corrupt(
     from hopfield_cli.corruption import corrupt_values
     from hopfield_cli.images import pattern_to_image, save_png, to_pattern, to_values, values_to_image
 
-    images = _read_inputs(
-        inputs,
-        max_pixels=max_pixels,
-        limit=limit,
-        quiet=quiet,
-        what="images",
-        shape=shape,
-        default_shape=parse_size(DEFAULT_SIZE),
-        fit=fit_mode,
-        recursive=recursive,
-    )
-    shape = shape or _native_note(images, size, quiet)
-    targets = _output_paths(output, [image.name for image in images])
-    _refuse_overwriting_inputs(targets, [*inputs, *([model_path] if model_path else [])])
     rng = as_rng(seed)
     for image, target in zip(images, targets, strict=True):
         record: dict[str, Any] = {
@@ -978,9 +1025,8 @@ def corrupt(
             record["changed"] = int((damaged != clean).sum())
             record["unknown"] = int((damaged == 0).sum())
         if as_json:
+            record["warnings"] = _texts(caught, f"{image.name}: ")
             _emit_json(record)
-    if not quiet and not as_json:
-        typer.echo(f"Wrote {len(targets)} cue(s) to {output}", err=True)
 
 
 # ---------------------------------------------------------------- recall

@@ -47,6 +47,10 @@ MAX_ITER = "max-iter"
 _SYNC_CHUNK = 256
 #: Most snapshots kept per cue for an animation (evenly thinned beyond; first and last kept).
 MAX_SNAPSHOTS = 240
+#: Large batches keep fewer per cue, so that all cues' pictures (int8 states) stay near this many
+#: bytes, but never fewer than MIN_SNAPSHOTS.
+SNAPSHOT_BYTES = 256 * 2**20
+MIN_SNAPSHOTS = 16
 
 
 def _default_block(n_neurons: int) -> int:
@@ -201,8 +205,9 @@ def recall(
         When positive, record each run as pictures (for an animation): the
         cue, every sync step, and this many pictures per async or stochastic
         sweep, evenly spaced through the visiting order, at most
-        :data:`MAX_SNAPSHOTS` per cue (evenly thinned beyond; the first and
-        the last are kept).  The dynamics and their results are the same
+        :data:`MAX_SNAPSHOTS` per cue, fewer (down to :data:`MIN_SNAPSHOTS`)
+        when the batch's pictures would exceed :data:`SNAPSHOT_BYTES`
+        (evenly thinned beyond; the first and the last are kept).  The dynamics and their results are the same
         with or without.  0 (the default) records nothing.
 
     Returns
@@ -216,6 +221,8 @@ def recall(
     anneal = check_positive_int("anneal", anneal)
     snapshots = 0 if snapshots == 0 else check_positive_int("snapshots", snapshots, maximum=1024)
     states = as_states("cues", cues, network.n_neurons)
+    # Pictures of all cues are held until the end: fewer per cue for large batches.
+    limit = max(MIN_SNAPSHOTS, min(MAX_SNAPSHOTS, SNAPSHOT_BYTES // max(1, states.size)))
     if update == "sync":
         results = []
         # Chunks keep memory bounded and let long batches report progress.
@@ -223,13 +230,14 @@ def recall(
         for start in range(0, states.shape[0], _SYNC_CHUNK):
             if generator is not None and isinstance(network, DenseNetwork) and network.kind == LOG_SUM_EXP:
                 chunk = _recall_mean_field(
-                    network, states[start : start + _SYNC_CHUNK], max_iter, generator, snapshots
+                    network, states[start : start + _SYNC_CHUNK], max_iter, generator, snapshots, limit
                 )
             else:
-                chunk = _recall_sync(network, states[start : start + _SYNC_CHUNK], max_iter, snapshots > 0)
+                part = states[start : start + _SYNC_CHUNK]
+                chunk = _recall_sync(network, part, max_iter, snapshots > 0, limit)
             if generator is not None:
                 chunk = _settle_cycles(
-                    network, states[start : start + _SYNC_CHUNK], chunk, max_iter, generator, snapshots
+                    network, states[start : start + _SYNC_CHUNK], chunk, max_iter, generator, snapshots, limit
                 )
             results.extend(chunk)
             if progress is not None:
@@ -238,10 +246,10 @@ def recall(
     generator = as_rng(rng)
     schedule = _schedule(temperature, anneal) if update == "stochastic" else []
     if update == "async" and isinstance(network, DenseNetwork):
-        return _recall_async_batch(network, states, max_iter, generator, progress, snapshots)
+        return _recall_async_batch(network, states, max_iter, generator, progress, snapshots, limit)
     results = []
     for cue in states:
-        results.append(_recall_async(network, cue, max_iter, schedule, generator, snapshots))
+        results.append(_recall_async(network, cue, max_iter, schedule, generator, snapshots, limit))
         if progress is not None:
             progress(1)
     return results
@@ -254,7 +262,11 @@ def _schedule(temperature: float, anneal: int) -> list[float]:
 
 
 def _recall_sync(
-    network: Network, states: NDArray[np.int8], max_iter: int, trace: bool = False
+    network: Network,
+    states: NDArray[np.int8],
+    max_iter: int,
+    trace: bool = False,
+    limit: int = MAX_SNAPSHOTS,
 ) -> list[RecallResult]:
     batch = states.shape[0]
     current = states.copy()
@@ -264,7 +276,7 @@ def _recall_sync(
     changes: list[list[int]] = [[] for _ in range(batch)]
     status = [MAX_ITER] * batch
     active = np.arange(batch)
-    tracks = [_Track() for _ in range(batch)] if trace else None
+    tracks = [_Track(limit) for _ in range(batch)] if trace else None
     if tracks is not None:
         for k in range(batch):
             tracks[k].add("sync", 0, current[k], energies[k][0])
@@ -316,6 +328,7 @@ def _recall_mean_field(
     max_iter: int,
     rng: np.random.Generator,
     snapshots: int = 0,
+    limit: int = MAX_SNAPSHOTS,
 ) -> list[RecallResult]:
     """Synchronous mean-field steps to their fixed point, then async sweeps where that is no fixed point.
 
@@ -334,7 +347,7 @@ def _recall_mean_field(
     active = np.arange(batch)
     # A step returns the energies of the states it starts from: each state is
     # pictured when the next step (or the end) gives its energy.
-    tracks = [_Track() for _ in range(batch)] if snapshots else None
+    tracks = [_Track(limit) for _ in range(batch)] if snapshots else None
     for number in range(max_iter):
         step = network.mean_field_step(current[active])
         changed = np.count_nonzero(step.states != current[active], axis=1)
@@ -363,13 +376,13 @@ def _recall_mean_field(
                 tracks[b].add("sync", max_iter, current[b], e)
     pictures = [() if tracks is None else tracks[b].done() for b in range(batch)]
     if unstable:
-        again = _recall_async_batch(network, current[unstable], max_iter, rng, None, snapshots)
+        again = _recall_async_batch(network, current[unstable], max_iter, rng, None, snapshots, limit)
         for b, more in zip(unstable, again, strict=True):
             energies[b].extend(more.energies[1:].tolist())
             changes[b].extend(more.changes.tolist())
             current[b] = more.state
             status[b] = SYNC_THEN_ASYNC if more.converged else MAX_ITER
-            pictures[b] = _thin(pictures[b] + more.snapshots[1:])
+            pictures[b] = _thin(pictures[b] + more.snapshots[1:], limit)
     return [
         RecallResult(
             state=current[b].copy(),
@@ -391,15 +404,16 @@ def _settle_cycles(
     max_iter: int,
     rng: np.random.Generator,
     snapshots: int = 0,
+    limit: int = MAX_SNAPSHOTS,
 ) -> list[RecallResult]:
     """``results``, with those that ended in a 2-cycle run again asynchronously from their cue."""
     cycled = [k for k, result in enumerate(results) if result.status == TWO_CYCLE]
     if not cycled:
         return results
     if isinstance(network, DenseNetwork):
-        again = _recall_async_batch(network, cues[cycled], max_iter, rng, None, snapshots)
+        again = _recall_async_batch(network, cues[cycled], max_iter, rng, None, snapshots, limit)
     else:
-        again = [_recall_async(network, cues[k], max_iter, [], rng, snapshots) for k in cycled]
+        again = [_recall_async(network, cues[k], max_iter, [], rng, snapshots, limit) for k in cycled]
     out = list(results)
     for k, more in zip(cycled, again, strict=True):
         first = results[k]
@@ -410,16 +424,16 @@ def _settle_cycles(
             iterations=first.iterations + more.iterations,
             converged=more.converged,
             status=CYCLE_THEN_FIXED if more.converged else MAX_ITER,
-            snapshots=_thin(first.snapshots + more.snapshots),
+            snapshots=_thin(first.snapshots + more.snapshots, limit),
         )
     return out
 
 
-def _thin(snapshots: tuple[Snapshot, ...]) -> tuple[Snapshot, ...]:
-    """At most :data:`MAX_SNAPSHOTS`, evenly spaced, first and last kept."""
-    if len(snapshots) <= MAX_SNAPSHOTS:
+def _thin(snapshots: tuple[Snapshot, ...], limit: int) -> tuple[Snapshot, ...]:
+    """At most ``limit``, evenly spaced, first and last kept."""
+    if len(snapshots) <= limit:
         return snapshots
-    keep = np.unique(np.linspace(0, len(snapshots) - 1, MAX_SNAPSHOTS).round().astype(int))
+    keep = np.unique(np.linspace(0, len(snapshots) - 1, limit).round().astype(int))
     return tuple(snapshots[k] for k in keep.tolist())
 
 
@@ -436,6 +450,7 @@ def _recall_async_batch(
     rng: np.random.Generator,
     progress: Callable[[int], None] | None,
     snapshots: int = 0,
+    limit: int = MAX_SNAPSHOTS,
 ) -> list[RecallResult]:
     """Deterministic asynchronous recall of a batch of cues advanced in lockstep.
 
@@ -457,7 +472,7 @@ def _recall_async_batch(
         changes: list[list[int]] = [[] for _ in range(chunk.shape[0])]
         converged = np.zeros(chunk.shape[0], dtype=bool)
         active = np.arange(chunk.shape[0])
-        tracks = [_Track() for _ in range(chunk.shape[0])] if marks is not None else None
+        tracks = [_Track(limit) for _ in range(chunk.shape[0])] if marks is not None else None
         if tracks is not None:
             for k in range(chunk.shape[0]):
                 tracks[k].add("async", 0, states[k], energies[k][0])
@@ -521,12 +536,13 @@ def _recall_async(
     schedule: list[float],
     rng: np.random.Generator,
     snapshots: int = 0,
+    limit: int = MAX_SNAPSHOTS,
 ) -> RecallResult:
     state = cue.copy()
     energies = [float(network.energy(state)[0])]
     changes: list[int] = []
     status = MAX_ITER
-    track = _Track() if snapshots else None
+    track = _Track(limit) if snapshots else None
     on_block = None
     block = None
     if track is not None:

@@ -366,3 +366,21 @@ def test_corrupt_model_of_colour_memories_writes_colour_cues(tmp_path: Path) -> 
         assert image.mode == "RGB" and image.size == (12, 12)
     conflict = invoke("corrupt", colourful, "--model", model, "-o", out, "--binarize", "mean")
     assert_clean_error(conflict, 2, "uses none, got mean; leave --binarize out")
+
+
+def test_corrupt_json_records_carry_their_images_warnings(tmp_path: Path) -> None:
+    square = tmp_path / "square.png"
+    Image.fromarray(np.tile(np.array([0, 255], dtype=np.uint8), (20, 10))).save(square)
+    result = invoke(
+        "corrupt", _wide_bar(tmp_path), square, "-o", tmp_path / "cues", "--size", "20", "--json", "-q",
+        "--seed", "1",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    records = {record["input"]: record for record in json_lines(result.stdout)}
+    assert records["square"]["warnings"] == []
+    assert records["wide"]["warnings"] == [
+        "wide: 40x20 stretched to 20x20 (aspect ratio 2.00 -> 1.00); --fit crop or --fit pad keeps its shape"
+    ]
+    shown = invoke("corrupt", _wide_bar(tmp_path), square, "-o", tmp_path / "cues", "--size", "20")
+    assert shown.stderr.count("Warning: wide: 40x20 stretched") == 1

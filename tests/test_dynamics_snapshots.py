@@ -66,3 +66,16 @@ def test_continuous_snapshots() -> None:
     assert plain.snapshots == () and len(traced.snapshots) == len(traced.energies)
     np.testing.assert_allclose(traced.snapshots[0].state[:, 0], cue, rtol=0, atol=0)
     np.testing.assert_array_equal(traced.snapshots[-1].state, traced.state)
+
+
+def test_large_batches_keep_fewer_pictures_per_cue(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hopfield_cli import dynamics
+
+    network, cues = _setup("hebbian")
+    monkeypatch.setattr(dynamics, "SNAPSHOT_BYTES", 1)  # as if the batch were huge
+    options = {"update": "stochastic", "anneal": 100, "temperature": 50.0, "rng": 1}
+    results = recall(network, cues[:2], snapshots=8, **options)
+    for result, cue in zip(results, cues, strict=False):
+        assert len(result.snapshots) <= dynamics.MIN_SNAPSHOTS + 1
+        np.testing.assert_array_equal(result.snapshots[0].state, cue)
+        np.testing.assert_array_equal(result.snapshots[-1].state, result.state)

@@ -106,7 +106,8 @@ def test_readme_figures_are_regenerated_by_the_script(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "Recall: 3/4 correct: 1 other-memory" in done.stderr
-    for name in ("recall-montage.png", "recall-animation.gif"):
+    assert "Recall: 5/5 correct" in done.stderr  # the colour photos (scikit-image is a test dependency)
+    for name in ("recall-montage.png", "recall-animation.gif", "grey-and-colour.png"):
         assert f"](docs/{name})" in text
         for made in (tmp_path / name, ROOT / "docs" / name):
             assert made.stat().st_size < 300_000
