@@ -1124,6 +1124,7 @@ def recall(
 
     import numpy as np
 
+    from hopfield_cli._atomic import durable_batch
     from hopfield_cli.dynamics import recall as run_dynamics
     from hopfield_cli.images import pattern_to_image, save_png, to_pattern
     from hopfield_cli.metrics import judge, targets_by_name
@@ -1144,32 +1145,38 @@ def recall(
         )
     states = np.stack([r.state for r in results])
     judgements = judge(states, model.patterns, targets_by_name([i.name for i in images], model.names))
-    for state, target in zip(states, targets, strict=True):
-        save_png(pattern_to_image(state, model.shape), target)
-    if montage is not None:
-        from hopfield_cli.figures import binary_tile, most_blocks
+    # One flush for all outputs instead of one fsync per file (each still appears whole or not at all).
+    with durable_batch():
+        for state, target in zip(states, targets, strict=True):
+            save_png(pattern_to_image(state, model.shape), target)
+        if montage is not None:
+            from hopfield_cli.figures import binary_tile, most_blocks
 
-        first = most_blocks(model.shape, 3)  # tiles only for what a sheet can show
-        tiles = [
-            [
-                binary_tile(pattern, model.shape)
-                for pattern in (cue, state, model.patterns[j.match.index if j.target is None else j.target])
+            first = most_blocks(model.shape, 3)  # tiles only for what a sheet can show
+            tiles = [
+                [
+                    binary_tile(pattern, model.shape)
+                    for pattern in (
+                        cue,
+                        state,
+                        model.patterns[j.match.index if j.target is None else j.target],
+                    )
+                ]
+                for cue, state, j in zip(cues[:first], states[:first], judgements[:first], strict=True)
             ]
-            for cue, state, j in zip(cues[:first], states[:first], judgements[:first], strict=True)
-        ]
-        nearest = [model.names[j.match.index] for j in judgements]
-        _write_montage(montage, tiles, images, judgements, nearest, model.shape, quiet)
-    if animations is not None:
-        from hopfield_cli.figures import binary_tile
+            nearest = [model.names[j.match.index] for j in judgements]
+            _write_montage(montage, tiles, images, judgements, nearest, model.shape, quiet)
+        if animations is not None:
+            from hopfield_cli.figures import binary_tile
 
-        for image, result, gif in zip(images, results, animations, strict=True):
-            _write_animation(
-                gif,
-                image.name,
-                result,
-                [binary_tile(s.state, model.shape) for s in result.snapshots],
-                model.shape,
-            )
+            for image, result, gif in zip(images, results, animations, strict=True):
+                _write_animation(
+                    gif,
+                    image.name,
+                    result,
+                    [binary_tile(s.state, model.shape) for s in result.snapshots],
+                    model.shape,
+                )
     records = [
         _recall_record(image.name, target, model, result, judgement)
         for image, target, result, judgement in zip(images, targets, results, judgements, strict=True)

@@ -49,8 +49,8 @@ _BLOCK_ELEMENTS = 1 << 18
 _MIN_BLOCK_ROWS = 32
 #: Fields closer to zero than this are ties (see :func:`decide`).
 TIE_TOLERANCE = 1e-9
-# A softmax mix gathers the kept patterns when at most 1 in this many is kept per row.
-_SPARSE_MIX_SHARE = 16
+# A softmax mix leaves out the unused patterns when at least 1 in this many is unused.
+_SPARSE_MIX_SHARE = 8
 # Largest exponential beta for which DenseNetwork batch fields use the closed form.
 _CLOSED_FORM_MAX_BETA = 2.0
 
@@ -644,17 +644,12 @@ class DenseNetwork(Network):
         """Float64 energies from overlaps ``rel`` relative to each row's largest, ``best``.
 
         Terms below ``exp(-40)`` of the largest cannot change a float64 sum
-        of at most 2**24 terms that includes 1, so only the others are
-        exponentiated in float64 (usually a few per row).
+        of at most 2**24 terms that includes 1, so only the patterns where
+        some row has a larger term are exponentiated in float64.
         """
         beta = self.beta
-        significant = rel > np.float32(-40.0 / beta)
-        rows, cols = np.nonzero(significant)
-        if rows.size <= rel.size // 4:
-            terms = np.exp(beta * rel[rows, cols].astype(np.float64))
-            total = np.bincount(rows, weights=terms, minlength=rel.shape[0])
-        else:
-            total = np.exp(beta * rel.astype(np.float64)).sum(axis=1)
+        used = np.flatnonzero((rel > np.float32(-40.0 / beta)).any(axis=0))
+        total = np.exp(beta * rel[:, used].astype(np.float64)).sum(axis=1)
         with np.errstate(over="ignore", invalid="ignore"):
             lse = beta * best + np.log(total)
         return np.asarray(-lse / beta + states.astype(np.float64) @ self.threshold)
@@ -849,26 +844,15 @@ def _softmax_mix(weights: NDArray[np.float32], x32: NDArray[np.float32], slack: 
     """``weights @ x32`` for softmax rows, leaving out weights too small to matter.
 
     The weights of a row sum to 1; those below ``slack / P`` together move
-    any entry of the result by at most ``slack``.  When every row keeps few
-    weights (a sharp softmax: a state near a memory), the kept ones are
-    gathered instead of running the full (B, P) x (P, N) product.
+    any entry of the result by at most ``slack``.  Patterns that no row
+    keeps (most of them once the states are near memories) are left out of
+    the product.
     """
     p = x32.shape[0]
-    keep = weights >= np.float32(slack / p)
-    counts = np.count_nonzero(keep, axis=1)
-    most = int(counts.max(initial=0))
-    if most * _SPARSE_MIX_SHARE > p:
+    used = np.flatnonzero((weights >= np.float32(slack / p)).any(axis=0))
+    if used.size * _SPARSE_MIX_SHARE > p * (_SPARSE_MIX_SHARE - 1):
         return np.asarray(weights @ x32)
-    rows, cols = np.nonzero(keep)
-    slot = np.arange(rows.size) - np.repeat(np.cumsum(counts) - counts, counts)
-    index = np.zeros((weights.shape[0], most), dtype=np.intp)
-    kept = np.zeros((weights.shape[0], most), dtype=np.float32)
-    index[rows, slot] = cols
-    kept[rows, slot] = weights[rows, cols]
-    out = np.zeros((weights.shape[0], x32.shape[1]), dtype=np.float32)
-    for k in range(most):
-        out += kept[:, k, np.newaxis] * x32[index[:, k]]
-    return out
+    return np.asarray(weights[:, used] @ x32[used])
 
 
 def _logsumexp(z: FloatArray) -> NDArray[np.float64]:
