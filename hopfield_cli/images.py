@@ -260,12 +260,13 @@ def load_images(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     limit: int | None = None,
+    recursive: bool = False,
 ) -> list[GrayImage]:
-    """Read all images named by ``paths`` (files and folders), in order.
+    """Read all images named by ``paths`` (files and folders), in order, at their own size.
 
-    See :func:`find_inputs` and :func:`read_sources`.
+    See :func:`find_inputs` and :func:`read_sources`; :func:`fit` brings them to a size.
     """
-    sources, _ = find_inputs(paths)
+    sources, _ = find_inputs(paths, recursive=recursive)
     return read_sources(sources, max_pixels=max_pixels, limit=limit)
 
 
