@@ -16,10 +16,9 @@ import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TypeVar
 
 import typer
 
@@ -1337,9 +1336,8 @@ def _recall_continuous(
         _print_recall_summary(records, model.rule, None)
 
 
-@dataclass(frozen=True)
-class _Verdict:
-    """What a montage row needs of a grey/colour recall's judgement."""
+class _Verdict(NamedTuple):
+    """What a montage row needs of a grey/colour recall's judgement (no dataclasses: start-up time)."""
 
     verdict: str
     correct: bool | None
