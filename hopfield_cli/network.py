@@ -673,10 +673,7 @@ class DenseNetwork(Network):
             return np.asarray(~(decide(self.fields(states), states) != states).any(axis=1))
         s = states.astype(np.float64)
         q = 0.5 * (1.0 - s * mix)
-        two_b = 2.0 * self.beta
-        # log(e^(-2b) (1 - q) + e^(2b) q) <= 2b (TOL - s theta)  <=>  q <= bound(s, theta)
-        limit = np.exp(two_b * (TIE_TOLERANCE - s * self.threshold))
-        bound = (limit - math.exp(-two_b)) / (math.exp(two_b) - math.exp(-two_b))
+        bound = self._flip_bound(s)
         margin = error * (1.0 + np.abs(bound))
         near = np.flatnonzero((np.abs(q - bound) <= margin).any(axis=1))
         stable: NDArray[np.bool_] = np.asarray(~(q > bound).any(axis=1))
@@ -684,6 +681,42 @@ class DenseNetwork(Network):
             exact = self.fields(states[near])
             stable[near] = ~(decide(exact, states[near]) != states[near]).any(axis=1)
         return np.asarray(stable)
+
+    def flip_candidates(self, states: NDArray[np.int8]) -> NDArray[np.bool_]:
+        """Neurons that the exact one-neuron update might change, each state taken as it is.
+
+        False means the neuron certainly keeps its value: its field, computed
+        in float32 with a bound on the rounding, is on its side of the tie by
+        more than the bound.  For the exponential rule this costs two float32
+        products and no logarithm; otherwise the float64 :meth:`fields` decide,
+        with fields within 1e-6 of a tie counted as candidates.
+        """
+        if self.kind != LOG_SUM_EXP or not self._closed_form():
+            fields = self.fields(states)
+            return np.asarray((decide(fields, states) != states) | (np.abs(fields) < 1e-6))
+        x32 = self._patterns32()
+        rel = states.astype(np.float32) @ x32.T
+        rel -= rel.max(axis=1, keepdims=True)
+        weights = rel * np.float32(self.beta)
+        np.exp(weights, out=weights)
+        weights /= weights.sum(axis=1, keepdims=True)
+        error = float((2 * x32.shape[0] + 16) * np.finfo(np.float32).eps)
+        mix = _softmax_mix(weights, x32, error / 4).astype(np.float64)
+        s = states.astype(np.float64)
+        q = 0.5 * (1.0 - s * mix)
+        bound = self._flip_bound(s)
+        return np.asarray((q >= bound - error * (1.0 + np.abs(bound))) | (states == 0))
+
+    def _flip_bound(self, s: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Largest share of softmax weight against a neuron's value ``s`` at which it keeps it.
+
+        Flipping changes the energy by ``log(e^(-2b) (1 - q) + e^(2b) q) / b`` (``q``
+        the share), so the neuron stays when ``q`` is at most this bound, which
+        depends only on ``s`` and the threshold.
+        """
+        two_b = 2.0 * self.beta
+        limit = np.exp(two_b * (TIE_TOLERANCE - s * self.threshold))
+        return np.asarray((limit - math.exp(-two_b)) / (math.exp(two_b) - math.exp(-two_b)))
 
     def lockstep(self, states: NDArray[np.int8]) -> DenseLockstep:
         """Single-neuron updater serving a batch of states at once (see :class:`DenseLockstep`)."""

@@ -323,3 +323,23 @@ def test_exponential_sync_energy_never_rises_and_ends_at_a_fixed_point(
         assert_allclose(result.energies[-1], net.energy(result.state)[0], rtol=1e-12, atol=1e-12)
         fields = net.fields(result.state)[0]
         np.testing.assert_array_equal(decide(fields, result.state), result.state)
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.02])
+def test_dense_async_jumps_stay_equal_to_the_one_neuron_loop(threshold: float) -> None:
+    # Cues two flips from their pattern: each sweep's look-ahead jumps over most of the order.
+    x = random_patterns(25, 150)
+    x[:, :60] = x[0, :60]
+    net = exponential(x, threshold=threshold)
+    cues = np.stack([flip(x[k % 25], 2 / 150, k) for k in range(12)])
+    together = recall(net, cues, update="async", rng=9)
+    generators = np.random.default_rng(9).spawn(len(cues))
+    for cue, got, generator in zip(cues, together, generators, strict=True):
+        state = cue.copy()
+        sweeps = 0
+        while True:
+            sweeps += 1
+            if async_sweep(net, state, generator, block=1) == 0:
+                break
+        np.testing.assert_array_equal(got.state, state)
+        assert got.iterations == sweeps and got.status == FIXED_POINT
