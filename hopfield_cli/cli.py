@@ -1945,7 +1945,7 @@ def _inspect_pictures(model: "Model", weights: Path | None, patterns: Path | Non
             note = f"{model.rule} rule: no pairwise weight matrix; P x P = {shown} x {shown}"
             if shown < total:
                 note += f", the first {shown} of {total} patterns"
-            image = figures.heatmap(matrix, title, note, limit=1.0)
+            image = figures.heatmap(matrix, title, note, limit=1.0, names=model.names[:shown])
         save_png(image, weights)
     if patterns is not None:
         # Tiles only for what a sheet can show (MNIST's 60,000 would not fit).

@@ -376,7 +376,18 @@ def _diverging(scaled: NDArray[np.float64]) -> NDArray[np.uint8]:
     return np.asarray((np.clip(rgb, 0, 1) * 255).round().astype(np.uint8))
 
 
-def heatmap(matrix: Any, title: str, note: str = "", *, limit: float | None = None) -> Any:
+#: Width of the row names beside a labelled heat map.
+ROW_NAMES = 140
+
+
+def heatmap(
+    matrix: Any,
+    title: str,
+    note: str = "",
+    *,
+    limit: float | None = None,
+    names: Sequence[str] | None = None,
+) -> Any:
     """A matrix as a blue-white-red picture with a labelled colour bar.
 
     Parameters
@@ -387,6 +398,10 @@ def heatmap(matrix: Any, title: str, note: str = "", *, limit: float | None = No
     limit : float, optional
         Value drawn full red (and its negative full blue); default the
         largest absolute entry.
+    names : sequence of str, optional
+        Row names (a symmetric matrix: the columns are in the same order),
+        written right of the matrix, in :data:`ROW_NAMES` pixels, when the rows
+        are tall enough for text.
 
     Returns
     -------
@@ -403,15 +418,21 @@ def heatmap(matrix: Any, title: str, note: str = "", *, limit: float | None = No
     cells = _diverging(np.clip(m / top, -1.0, 1.0)).repeat(zoom, axis=0).repeat(zoom, axis=1)
     height, width = cells.shape[:2]
     bar_width, label_width = 24, 90
+    named = names is not None and len(names) == m.shape[0] and zoom >= TEXT_PX + 2
+    gutter = ROW_NAMES if named else 0
     lines = [line for line in (title, note) if line]
     header = len(lines) * LABEL + MARGIN
-    total_width = max(MARGIN + width + MARGIN + bar_width + label_width, 480)
+    total_width = max(MARGIN + width + gutter + MARGIN + bar_width + label_width, 480)
     image = Image.new("RGB", (total_width, header + height + MARGIN), BACKGROUND)
     for k, line in enumerate(lines):
         _draw_text(image, (MARGIN, MARGIN // 2 + k * LABEL), printable(line, 200), total_width - 2 * MARGIN)
     image.paste(Image.fromarray(cells), (MARGIN, header))
+    if named and names is not None:
+        for row, name in enumerate(names):
+            y = header + row * zoom + (zoom - TEXT_PX) // 2 - 2
+            _draw_text(image, (MARGIN + width + 6, y), printable(name), gutter - 8)
     ramp = np.linspace(1.0, -1.0, height)[:, np.newaxis].repeat(bar_width, axis=1)
-    bar_left = MARGIN + width + MARGIN
+    bar_left = MARGIN + width + gutter + MARGIN
     image.paste(Image.fromarray(_diverging(ramp)), (bar_left, header))
     text_left = bar_left + bar_width + 4
     for value, y in ((top, 0), (0.0, height // 2 - TEXT_PX // 2), (-top, height - TEXT_PX - 4)):

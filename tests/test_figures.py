@@ -127,3 +127,17 @@ def test_most_blocks_bounds_what_callers_build() -> None:
     assert drawn.shown == figures.most_blocks((64, 64), 3, max_side=900) < 400
     sheet = figures.pattern_sheet([figures.binary_tile(np.ones(64), (8, 8))] * 3, ["a", "b", "c"], (8, 8), 10)
     assert sheet.shown == 3  # the caller built tiles for the first three of ten
+
+
+def test_heatmap_names_its_rows_when_they_are_tall_enough() -> None:
+    m = np.eye(3)
+    plain = np.asarray(figures.heatmap(m, "t", "n"))
+    named = np.asarray(figures.heatmap(m, "t", "n", names=["alpha", "beta", "gamma"]))
+    top = 2 * figures.LABEL + figures.MARGIN
+    gutter = named[top : top + 256, figures.MARGIN + 256 : figures.MARGIN + 256 + figures.ROW_NAMES]
+    assert (gutter.min(axis=2) < 100).any()  # ink of the names
+    cells = 3 * -(-256 // 3)  # three rows of 86 px
+    assert named.shape[1] == figures.MARGIN + cells + figures.ROW_NAMES + figures.MARGIN + 24 + 90
+    assert plain.shape[1] == 480  # the minimum width
+    many = np.asarray(figures.heatmap(np.eye(40), "t", "n", names=[str(k) for k in range(40)]))
+    assert many.shape == np.asarray(figures.heatmap(np.eye(40), "t", "n")).shape  # 7 px rows: no names
