@@ -20,7 +20,9 @@ SECTIONS = {
     "classic": "4 photos, Hebbian, sync recall: CLI vs public-script baseline",
     "scale": "8 images at 512x512 through the CLI",
     "kernels": "in-process fields and sweeps vs dense NumPy",
+    "dense": "default rule: nearest-memory limit, async cost, batch efficiency",
     "startup": "CLI start-up vs bare imports",
+    "pairwise": "Storkey / pseudo-inverse one-cue recall and capacity sweeps vs Hebbian / exponential",
 }
 BLAS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 # Names of the variables above that this runner set for itself alone.

@@ -303,12 +303,13 @@ def scratch_dir(prefix: str) -> tempfile.TemporaryDirectory[str]:
 
 @dataclass(frozen=True)
 class ChildRun:
-    """Wall time and peak resident memory of one child process."""
+    """Wall time, CPU time and peak resident memory of one child process."""
 
     argv: list[str]
     wall_s: float
     peak_rss_bytes: int
     stdout: str
+    cpu_s: float = 0.0  # user + system, the child alone
 
 
 def _maxrss_bytes(ru_maxrss: int) -> int:
@@ -339,7 +340,13 @@ def run_child(argv: Sequence[object], *, cwd: Path | str, env: dict[str, str] | 
     if proc.returncode != 0:
         tail = stderr.strip()[-1500:] or stdout.strip()[-1500:]
         raise BenchmarkError(f"command failed with exit code {proc.returncode}: {' '.join(args)}\n{tail}")
-    return ChildRun(argv=args, wall_s=wall, peak_rss_bytes=_maxrss_bytes(usage.ru_maxrss), stdout=stdout)
+    return ChildRun(
+        argv=args,
+        wall_s=wall,
+        peak_rss_bytes=_maxrss_bytes(usage.ru_maxrss),
+        stdout=stdout,
+        cpu_s=usage.ru_utime + usage.ru_stime,
+    )
 
 
 # --------------------------------------------------------------------------- in-process timing

@@ -603,16 +603,46 @@ def _csv_cell(value: Any) -> Any:
     return f"{value:.6g}" if isinstance(value, float) else value
 
 
+#: Loads spanning more than this factor get a logarithmic axis in :func:`plot_capacity`.
+LOG_AXIS_SPAN = 20.0
+
+
 def plot_capacity(results: Sequence[CapacityResult], path: str | os.PathLike[str]) -> None:
-    """Draw exact recall and overlap against P/N with the theory lines, as a PNG (needs matplotlib)."""
+    """Draw exact recall and overlap against P/N with the theory lines, as a PNG (needs matplotlib).
+
+    See :func:`capacity_figure` for what is drawn.
+    """
+    figure = capacity_figure(results)  # first: it picks the non-interactive backend
+    import matplotlib.pyplot as plt
+
+    from hopfield_cli._atomic import atomic_path
+
+    try:
+        with atomic_path(Path(path)) as temporary:
+            figure.savefig(temporary, format="png")
+    finally:
+        plt.close(figure)
+
+
+def capacity_figure(results: Sequence[CapacityResult]) -> Any:
+    """A matplotlib figure of exact recall and overlap against P/N, with the theory lines.
+
+    When the loads span more than a decade (rules of different kinds compared:
+    Hebbian near 0.1 N, dense rules past N), the load axis is logarithmic.
+    Theory lines are named in the legend, not on the plot, so that lines
+    close together never write over each other.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from hopfield_cli._atomic import atomic_path
+    from hopfield_cli._text import format_count
 
-    figure, axis = plt.subplots(figsize=(7, 4.5), dpi=120)
+    ratios = [p.load / r.neurons for r in results for p in r.points]
+    logarithmic = max(ratios) / min(ratios) > LOG_AXIS_SPAN
+    figure, axis = plt.subplots(figsize=(8, 5), dpi=120)
+    styles = ["--", "-.", (0, (1, 1)), (0, (5, 2, 1, 2))]
     for k, result in enumerate(results):
         color = f"C{k}"
         ratio = [p.load / result.neurons for p in result.points]
@@ -620,16 +650,23 @@ def plot_capacity(results: Sequence[CapacityResult], path: str | os.PathLike[str
         axis.plot(
             ratio, [p.overlap for p in result.points], ":", color=color, label=f"{result.rule}: overlap"
         )
-        for name, value in result.theory.items():
-            if math.isfinite(value) and value / result.neurons <= 2 * max(ratio):
-                axis.axvline(value / result.neurons, color=color, linestyle="--", linewidth=0.8)
-                axis.annotate(name, (value / result.neurons, 0.02), rotation=90, fontsize=7, color=color)
-    axis.set_xlabel("load P / N")
+        logs = specs.spec_for(result.rule, **result.params).theory_log10(result.neurons, result.noise)
+        for shown, (name, value) in enumerate(result.theory.items()):
+            label = f"{result.rule} theory: {name} = {format_count(value, logs.get(name))}"
+            style = styles[shown % len(styles)]
+            if math.isfinite(value) and value / result.neurons <= 2 * max(ratios):
+                axis.axvline(value / result.neurons, color=color, linestyle=style, linewidth=1.0, label=label)
+            else:  # named all the same, so that no rule's theory goes missing
+                axis.plot(
+                    [], [], color=color, linestyle=style, linewidth=1.0, label=f"{label} (off the axis)"
+                )
+    if logarithmic:
+        axis.set_xscale("log")
+    axis.set_xlabel("load P / N" + (" (log scale)" if logarithmic else ""))
     axis.set_ylabel("share recalled exactly / mean overlap")
     axis.set_ylim(-0.05, 1.05)
     axis.set_title(f"Capacity at N = {results[0].neurons}, {results[0].noise:.0%} flipped bits")
-    axis.legend(fontsize=7)
+    # Outside the axes: the legend never covers a curve.
+    axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     figure.tight_layout()
-    with atomic_path(Path(path)) as temporary:
-        figure.savefig(temporary, format="png")
-    plt.close(figure)
+    return figure

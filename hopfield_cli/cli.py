@@ -18,22 +18,24 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TypeVar
 
 import typer
 
 from hopfield_cli import __version__
-from hopfield_cli.errors import HopfieldError, InvalidParameterError, PixelLimitError
+from hopfield_cli.errors import HopfieldError, HopfieldWarning, InvalidParameterError, PixelLimitError
 from hopfield_cli.options import (
     DEFAULT_ANNEAL,
     DEFAULT_BINARIZE,
     DEFAULT_CAPACITY_RULE,
     DEFAULT_DEGREE,
+    DEFAULT_FIT,
     DEFAULT_MAX_ITER,
     DEFAULT_MAX_PIXELS,
     DEFAULT_SIZE,
     DEFAULT_TEMPERATURE,
     DEFAULT_UPDATE,
+    FIT_NAMES,
     GREY_RULE,
     MAX_DEGREE,
     MIN_DEGREE,
@@ -53,7 +55,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from hopfield_cli.dynamics import RecallResult
+    from hopfield_cli.figures import Tile
     from hopfield_cli.images import GrayImage
+    from hopfield_cli.metrics import Judgement
     from hopfield_cli.model import Model
 
 EXIT_ERROR = 1
@@ -63,7 +67,8 @@ app = typer.Typer(
     name="hopfield",
     help="Hopfield-network associative memory for images: store, damage and recall pictures.",
     no_args_is_help=True,
-    add_completion=False,
+    # --install-completion / --show-completion: Typer imports its completion modules anyway.
+    add_completion=True,
     pretty_exceptions_show_locals=False,
     # Plain Click help and one-line usage errors: no Rich import at start-up, nothing boxed for scripts.
     rich_markup_mode=None,
@@ -79,14 +84,19 @@ if TYPE_CHECKING:
     class Update(str, Enum):
         """Update modes: the names of ``hopfield_cli.options.UpdateName``."""
 
+    class Fit(str, Enum):
+        """Ways to fit an image's aspect ratio: the names of ``hopfield_cli.options.FitName``."""
+
 else:
     # Built from the options' Literals (Typer takes no list of Literals): no copy of the names.
     Rule = Enum("Rule", {name: name for name in RULE_NAMES}, type=str)
     Update = Enum("Update", {name: name for name in UPDATE_NAMES}, type=str)
+    Fit = Enum("Fit", {name: name for name in FIT_NAMES}, type=str)
 
 DEFAULT_RULE = Rule(DEFAULT_RULE_NAME)
 GREY = Rule(GREY_RULE)
 DEFAULT_UPDATE_CHOICE = Update(DEFAULT_UPDATE)
+DEFAULT_FIT_CHOICE = Fit(DEFAULT_FIT)
 
 
 class Kind(str, Enum):
@@ -185,10 +195,15 @@ def _handle_errors(command: F) -> F:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            with _signals_handled(), warnings.catch_warnings():
+            with _signals_handled(), warnings.catch_warnings(record=True) as caught:
                 # Overflow in exp() and the like is reported as a figure (null in --json), not a warning.
                 warnings.simplefilter("ignore", RuntimeWarning)
-                return command(*args, **kwargs)
+                warnings.simplefilter("always", HopfieldWarning)
+                done = command(*args, **kwargs)
+            # Only after success: a failed command says one thing, its Error: line.
+            if not kwargs.get("quiet"):
+                _show_warnings(caught)
+            return done
         except (HopfieldError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
             typer.echo(f"Error: {_one_line(exc)}{_flag_hint(exc)}", err=True)
             raise typer.Exit(EXIT_ERROR) from None
@@ -216,6 +231,50 @@ def _handle_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+@contextmanager
+def _library_warnings(*, show: bool = False) -> "Iterator[list[warnings.WarningMessage]]":
+    """The warnings issued in the block, in a list that fills as they come (see :func:`_texts`).
+
+    Other warnings pass on; the library's are shown as usual only with ``show``
+    (else the caller reports them, in its summary).
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", HopfieldWarning)
+        yield caught
+    for item in caught:
+        if not issubclass(item.category, HopfieldWarning) or show:
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+
+
+def _texts(caught: "list[warnings.WarningMessage]", prefix: str = "") -> list[str]:
+    """The library's warnings among ``caught`` that start with ``prefix`` (an image's name), as one-liners."""
+    texts = (
+        " ".join(str(item.message).split()) for item in caught if issubclass(item.category, HopfieldWarning)
+    )
+    return [text for text in texts if text.startswith(prefix)]
+
+
+#: Warnings of one kind shown before the rest are counted.
+_MAX_WARNINGS_SHOWN = 5
+
+
+def _show_warnings(caught: "list[warnings.WarningMessage]") -> None:
+    """The library's warnings as ``Warning:`` lines on stderr; others as Python shows them."""
+    from collections import Counter
+
+    shown: Counter[type[Warning]] = Counter()
+    for item in caught:
+        if not issubclass(item.category, HopfieldWarning):
+            warnings.showwarning(item.message, item.category, item.filename, item.lineno)
+            continue
+        shown[item.category] += 1
+        if shown[item.category] <= _MAX_WARNINGS_SHOWN:
+            typer.echo(f"Warning: {' '.join(str(item.message).split())}", err=True)
+    for count in shown.values():
+        if count > _MAX_WARNINGS_SHOWN:
+            typer.echo(f"Warning: ... and {count - _MAX_WARNINGS_SHOWN} more like these", err=True)
+
+
 def _flag_hint(exc: BaseException) -> str:
     """The options that would get past a structured library error."""
     if isinstance(exc, PixelLimitError):
@@ -237,7 +296,7 @@ def _version(value: bool) -> None:
 def _root(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+        typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version and exit."),
     ] = False,
 ) -> None:
     """Hopfield-network associative memory for images.
@@ -286,6 +345,8 @@ def _seed_option(value: int | None) -> int | None:
     return value
 
 
+#: Points of a default capacity grid (``hopfield_cli.specs.GRID_POINTS``, without importing NumPy).
+_GRID_POINTS = 12
 # Upper bounds of counts: what a run can finish, and what fits a C integer (no OverflowError).
 _MAX_ITER = 1_000_000
 _MAX_TRIALS = 10_000
@@ -295,7 +356,12 @@ _MAX_JOBS = max(2, os.cpu_count() or 1)
 MaxIterOption = Annotated[
     int, typer.Option(min=1, max=_MAX_ITER, help="Most steps (sync) or sweeps (async) per cue.")
 ]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No tables or progress bars on stderr.")]
+QuietOption = Annotated[
+    bool,
+    typer.Option(
+        "--quiet", "-q", help="Nothing on stderr but errors: no tables, progress, notes or warnings."
+    ),
+]
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print machine-readable JSON (one object per line) on stdout.")
 ]
@@ -312,15 +378,17 @@ DegreeOption = Annotated[
     typer.Option(
         min=MIN_DEGREE,
         max=MAX_DEGREE,
-        help=f"Polynomial rule: degree n of F(x) = x^n (default {DEFAULT_DEGREE}).",
+        help="Polynomial rule: degree n of F(x) = x^n.",
+        show_default=str(DEFAULT_DEGREE),
     ),
 ]
 BetaOption = Annotated[
     float | None,
     typer.Option(
         callback=_beta_option,
-        help="Exponential rule: inverse temperature on raw overlaps (default 8/sqrt(N)); "
-        "continuous rule: inverse temperature on noise-scaled distances (default 1).",
+        help="Exponential rule: inverse temperature on raw overlaps; "
+        "continuous rule: inverse temperature on noise-scaled distances.",
+        show_default="8/sqrt(N) exponential, 1 continuous",
     ),
 ]
 ColorOption = Annotated[
@@ -329,6 +397,17 @@ ColorOption = Annotated[
 SeedOption = Annotated[
     int | None,
     typer.Option(callback=_seed_option, help="Seed of the random generator: same seed, same output bytes."),
+]
+FitOption = Annotated[
+    Fit | None,
+    typer.Option(
+        help="Images of another aspect ratio: crop the centre, pad with white, or stretch (said on "
+        "stderr for each image it distorts).",
+        show_default=DEFAULT_FIT,
+    ),
+]
+RecursiveOption = Annotated[
+    bool, typer.Option("--recursive", "-r", help="Also read images in subfolders of folders.")
 ]
 LimitOption = Annotated[
     int | None, typer.Option(min=1, help="Use only the first K images (of a folder, stack or MNIST file).")
@@ -382,22 +461,51 @@ def _read_inputs(
     quiet: bool,
     what: str,
     shape: tuple[int, int] | None = None,
+    fit: str = DEFAULT_FIT,
+    recursive: bool = False,
+    default_shape: tuple[int, int] | None = None,
 ) -> "list[GrayImage]":
-    """Read the inputs, each resampled to ``shape`` as soon as it is read."""
+    """Read the inputs, each brought to ``shape`` (see ``images.read_sources``) as soon as it is read."""
     from hopfield_cli.images import find_inputs, read_sources
 
-    sources, skipped = find_inputs(inputs)
-    if skipped and not quiet:
-        names = ", ".join(p.name for p in skipped[:5]) + (" ..." if len(skipped) > 5 else "")
-        typer.echo(f"Note: skipped {len(skipped)} file(s) that are not images: {names}", err=True)
+    sources, skipped = find_inputs(inputs, recursive=recursive)
+    folders = [p for p in skipped if p.is_dir()]
+    files = [p for p in skipped if not p.is_dir()]
+    if folders and not quiet:
+        typer.echo(
+            f"Note: skipped {len(folders)} subfolder(s): {_some_names(folders)} (--recursive reads them)",
+            err=True,
+        )
+    if files and not quiet:
+        typer.echo(f"Note: skipped {len(files)} file(s) that are not images: {_some_names(files)}", err=True)
     with _progress(f"Reading {what}", len(sources), quiet) as advance:
-        images = read_sources(sources, max_pixels=max_pixels, limit=limit, progress=advance, shape=shape)
+        images = read_sources(
+            sources,
+            max_pixels=max_pixels,
+            limit=limit,
+            progress=advance,
+            shape=shape,
+            fit_mode=fit,
+            default_shape=default_shape,
+        )
     duplicates = _repeated(image.name for image in images)
     if duplicates:
         raise HopfieldError(
             f"inputs share the name(s) {', '.join(duplicates[:5])}; rename them to keep outputs apart"
         )
     return images
+
+
+def _some_names(paths: Sequence[Path]) -> str:
+    return ", ".join(p.name for p in paths[:5]) + (" ..." if len(paths) > 5 else "")
+
+
+def _native_note(images: "list[GrayImage]", size: str | None, quiet: bool) -> tuple[int, int]:
+    """The shape the images were read at; says so when stacks kept their own size."""
+    height, width = images[0].pixels.shape
+    if size is None and (height, width) != parse_size(DEFAULT_SIZE) and not quiet:
+        typer.echo(f"Note: size {width}x{height}, the stack's own (give --size to change it)", err=True)
+    return int(height), int(width)
 
 
 def _repeated(names: Iterable[str]) -> list[str]:
@@ -407,16 +515,30 @@ def _repeated(names: Iterable[str]) -> list[str]:
     return sorted(name for name, count in Counter(names).items() if count > 1)
 
 
-def _output_paths(output: Path, names: Sequence[str], suffix: str = ".png") -> list[Path]:
-    """One input writes the file ``output``; several write ``output/NAME.png``."""
+def _output_paths(
+    output: Path, names: Sequence[str], suffix: str = ".png", option: str = "'-o' / '--output'"
+) -> list[Path]:
+    """One input writes the file ``output``; several write ``output/NAME.png`` (or ``suffix``)."""
     if len(names) == 1 and not output.is_dir():
         return [output]
+    if output.suffix.lower() in _IMAGE_OUTPUT_SUFFIXES and not output.is_dir():
+        kind = suffix.lstrip(".").upper()
+        raise typer.BadParameter(
+            f"{len(names)} inputs write one {kind} each into a folder; {output} names a single image file",
+            param_hint=option,
+        )
     if output.exists() and not output.is_dir():
-        raise HopfieldError(f"{output}: exists and is not a folder; several inputs need a folder for -o")
+        raise HopfieldError(
+            f"{output}: exists and is not a folder; several inputs need a folder for {option}"
+        )
     from hopfield_cli.images import safe_name
 
     # Names come from files and archive members: one path component each, inside -o.
     return [output / f"{safe_name(name)}{suffix}" for name in names]
+
+
+# An -o like these for several inputs is a mistake, not a folder name (`corrupt a.png b.png -o x.png`).
+_IMAGE_OUTPUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp")
 
 
 def _emit_json(obj: dict[str, Any]) -> None:
@@ -454,26 +576,33 @@ def train(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Model file to write (.npz).")] = None,
     size: Annotated[
         str | None,
-        typer.Option(callback=_size_option, help=f"Image size N or WxH (default {DEFAULT_SIZE})."),
+        typer.Option(
+            callback=_size_option,
+            help="Image size N or WxH; .npy/.npz stacks and IDX files keep their own size.",
+            show_default=DEFAULT_SIZE,
+        ),
     ] = None,
     binarize: Annotated[
         str | None,
         typer.Option(
             callback=_binarize_option,
-            help=f"Binarization: mean, otsu, dither or a level 0-255 (default {DEFAULT_BINARIZE}).",
+            help="Binarization: mean, otsu, dither or a level 0-255; none keeps grey levels.",
+            show_default=DEFAULT_BINARIZE,
         ),
     ] = None,
+    fit: FitOption = None,
     rule: Annotated[
         Rule | None,
         typer.Option(
-            help=f"Learning rule (default {DEFAULT_RULE.value}; see the README for which to use when)."
+            help="Learning rule (see the README for which to use when).", show_default=DEFAULT_RULE.value
         ),
     ] = None,
     centered: Annotated[
         bool, typer.Option("--centered", help="Hebbian: centre patterns by their mean activity.")
     ] = False,
     threshold: Annotated[
-        float | None, typer.Option(help="Binary rules: extra threshold added to every neuron (default 0).")
+        float | None,
+        typer.Option(help="Binary rules: extra threshold added to every neuron.", show_default="0"),
     ] = None,
     degree: DegreeOption = None,
     beta: BetaOption = None,
@@ -484,6 +613,7 @@ def train(
             help="Add the inputs to this existing model (its settings are kept); -o defaults to it."
         ),
     ] = None,
+    recursive: RecursiveOption = False,
     limit: LimitOption = None,
     max_pixels: MaxPixelsOption = DEFAULT_MAX_PIXELS,
     quiet: QuietOption = False,
@@ -510,6 +640,7 @@ def train(
         _check_same(base.binarize, binarize, "--binarize")
         _check_same(base.rule, rule.value if rule else None, "--rule")
         _check_same(base.channels, 3 if color else None, "--color")
+        _check_same(base.fit, fit.value if fit else None, "--fit")
     elif rule is GREY or binarize == NO_BINARIZE:
         # Grey levels and the continuous rule go together: either option implies the other.
         if rule not in (None, GREY):
@@ -526,24 +657,36 @@ def train(
         raise typer.BadParameter("colour is kept only with --rule continuous", param_hint="--color")
     chosen = (rule or DEFAULT_RULE).value
     own = _rule_params([chosen], centered=centered or None, threshold=threshold, degree=degree, beta=beta)
-    shape = base.shape if base is not None else parse_size(size or DEFAULT_SIZE)
-    images = _read_inputs(inputs, max_pixels=max_pixels, limit=limit, quiet=quiet, what="images", shape=shape)
-
-    import numpy as np
-
-    method = base.binarize if base is not None else (binarize or DEFAULT_BINARIZE)
-    channels = base.channels if base is not None else (3 if color else 1)
-    if method == NO_BINARIZE:
-        patterns = np.stack(
-            [
-                np.round(to_values(image, shape, color=channels == 3, use_known=False)[0] * 255.0)
-                .astype(np.uint8)
-                .reshape(-1)
-                for image in images
-            ]
+    fit_mode = base.fit if base is not None else (fit.value if fit else DEFAULT_FIT)
+    with _library_warnings() as caught:  # stretched or blank images: in the summary, JSON too
+        images = _read_inputs(
+            inputs,
+            max_pixels=max_pixels,
+            limit=limit,
+            quiet=quiet,
+            what="images",
+            shape=base.shape if base is not None else parse_size(size) if size else None,
+            default_shape=parse_size(DEFAULT_SIZE),
+            fit=fit_mode,
+            recursive=recursive,
         )
-    else:
-        patterns = np.stack([to_pattern(image, shape, method, use_known=False) for image in images])
+        shape = base.shape if base is not None else _native_note(images, size, quiet)
+
+        import numpy as np
+
+        method = base.binarize if base is not None else (binarize or DEFAULT_BINARIZE)
+        channels = base.channels if base is not None else (3 if color else 1)
+        if method == NO_BINARIZE:
+            patterns = np.stack(
+                [
+                    np.round(to_values(image, shape, color=channels == 3, use_known=False)[0] * 255.0)
+                    .astype(np.uint8)
+                    .reshape(-1)
+                    for image in images
+                ]
+            )
+        else:
+            patterns = np.stack([to_pattern(image, shape, method, use_known=False) for image in images])
     names = [image.name for image in images]
     if base is not None:
         model = base.append(patterns, names)
@@ -555,12 +698,14 @@ def train(
             binarize=method,
             rule=chosen,
             channels=channels,
+            fit=fit_mode,
             **own[chosen],
         )
     if model.spec.can_refuse:
         model.network()  # a rule that can refuse patterns: fail before writing
     save_model(model, target)
     summary = _train_summary(model, target)
+    summary["warnings"] = _texts(caught) + summary["warnings"]
     if as_json:
         _emit_json(summary)
     if not quiet:
@@ -631,6 +776,25 @@ def _check_same(stored: object, requested: object, option: str) -> None:
         )
 
 
+def _colour_text(colour: bool) -> str:
+    return "colour" if colour else "no colour"
+
+
+def _size_text(shape: tuple[int, int]) -> str:
+    return f"{shape[1]}x{shape[0]}"
+
+
+def _check_model_option(
+    path: Path, stored: Any, requested: Any, option: str, text: Callable[[Any], str] = str
+) -> None:
+    """An option given beside --model must agree with the model (it is taken from there)."""
+    if requested is not None and requested != stored:
+        raise typer.BadParameter(
+            f"{path} uses {text(stored)}, got {text(requested)}; leave {option} out to use the model's",
+            param_hint=option,
+        )
+
+
 def _train_summary(model: "Model", path: Path) -> dict[str, Any]:
     return {"model": str(path)} | model.summary()
 
@@ -644,14 +808,17 @@ def _print_train_summary(summary: dict[str, Any]) -> None:
     table.add_row("neurons", f"{summary['neurons']} ({summary['shape'][1]}x{summary['shape'][0]})")
     table.add_row("rule", summary["rule"])
     if summary["capacity_estimate"] is not None:
-        estimate = (
-            f" (capacity estimate {summary['capacity_line']} = {summary['capacity_estimate']:.0f} patterns)"
-        )
+        from hopfield_cli._text import format_count
+
+        count = format_count(summary["capacity_estimate"])
+        estimate = f" (capacity estimate {summary['capacity_line']} = {count} patterns)"
     else:
         estimate = " (capacity estimate: beyond any practical number of patterns)"
     table.add_row("load P/N", f"{summary['load']:.4f}{estimate}")
     if summary.get("max_overlap") is not None:
-        a, b = summary["max_overlap_pair"]
+        from hopfield_cli._text import middle_ellipsis
+
+        a, b = (middle_ellipsis(name, _NAME_WIDTH) for name in summary["max_overlap_pair"])
         table.add_row("largest overlap", f"{summary['max_overlap']:.3f} ({a}, {b})")
     if summary.get("min_distance") is not None:
         a, b = summary["min_distance_pair"]
@@ -659,8 +826,11 @@ def _print_train_summary(summary: dict[str, Any]) -> None:
         table.add_row("closest pair", f"{summary['min_distance'] * 255:.1f} {colour} levels RMS ({a}, {b})")
     console = _console()
     console.print(table)
-    for warning in summary["warnings"]:
+    for warning in summary["warnings"][:_MAX_WARNINGS_SHOWN]:
         console.print(Text.assemble(("Warning:", "yellow"), f" {warning}"))
+    if len(summary["warnings"]) > _MAX_WARNINGS_SHOWN:
+        more = len(summary["warnings"]) - _MAX_WARNINGS_SHOWN
+        console.print(Text.assemble(("Warning:", "yellow"), f" ... and {more} more (all of them in --json)"))
 
 
 # ---------------------------------------------------------------- corrupt
@@ -689,16 +859,31 @@ def corrupt(
             "(the last two with --binarize none)."
         ),
     ] = Kind.flip,
+    model_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--model",
+            help="Take --size, --fit, --binarize and --color from this model (cues that fit it); "
+            "giving one of them too is an error unless it agrees.",
+        ),
+    ] = None,
     size: Annotated[
-        str, typer.Option(callback=_size_option, help="Image size N or WxH (use the model's size).")
-    ] = DEFAULT_SIZE,
+        str | None,
+        typer.Option(
+            callback=_size_option,
+            help="Image size N or WxH; .npy/.npz stacks and IDX files keep their own size.",
+            show_default=DEFAULT_SIZE,
+        ),
+    ] = None,
     binarize: Annotated[
-        str,
+        str | None,
         typer.Option(
             callback=_binarize_option,
             help="Binarization: mean, otsu, dither or a level 0-255; none keeps grey levels.",
+            show_default=DEFAULT_BINARIZE,
         ),
-    ] = DEFAULT_BINARIZE,
+    ] = None,
+    fit: FitOption = None,
     color: ColorOption = False,
     fill: Annotated[Fill, typer.Option(help="Colour of occluded or blanked pixels.")] = Fill.black,
     side: Annotated[Side, typer.Option(help="Side blanked by --kind half.")] = Side.bottom,
@@ -709,6 +894,7 @@ def corrupt(
         ),
     ] = False,
     seed: SeedOption = None,
+    recursive: RecursiveOption = False,
     limit: LimitOption = None,
     max_pixels: MaxPixelsOption = DEFAULT_MAX_PIXELS,
     quiet: QuietOption = False,
@@ -718,8 +904,21 @@ def corrupt(
 
     With --binarize none the cues keep grey levels (or colours with --color),
     and --kind gaussian (--noise is the standard deviation, a fraction of the
-    intensity range) and saltpepper are available.
+    intensity range) and saltpepper are available.  With --model the cues
+    are made the way that model stores images.
     """
+    shape: tuple[int, int] | None = parse_size(size) if size else None
+    fit_mode = fit.value if fit else DEFAULT_FIT
+    if model_path is not None:
+        from hopfield_cli.persistence import load_model
+
+        stored = load_model(model_path)
+        _check_model_option(model_path, stored.shape, shape, "--size", _size_text)
+        _check_model_option(model_path, stored.binarize, binarize, "--binarize")
+        _check_model_option(model_path, stored.fit, fit.value if fit else None, "--fit")
+        _check_model_option(model_path, stored.channels == 3, color or None, "--color", _colour_text)
+        shape, binarize, fit_mode, color = stored.shape, stored.binarize, stored.fit, stored.channels == 3
+    binarize = binarize or DEFAULT_BINARIZE
     grey = binarize == NO_BINARIZE
     if kind in (Kind.gaussian, Kind.saltpepper) and not grey:
         raise typer.BadParameter(
@@ -732,6 +931,58 @@ def corrupt(
             "flip inverts black and white pixels; grey cues take gaussian, saltpepper, erase, occlude, half",
             param_hint="--kind",
         )
+    with _library_warnings(show=True) as caught:  # each cue's own in its JSON record too
+        images = _read_inputs(
+            inputs,
+            max_pixels=max_pixels,
+            limit=limit,
+            quiet=quiet,
+            what="images",
+            shape=shape,
+            default_shape=parse_size(DEFAULT_SIZE),
+            fit=fit_mode,
+            recursive=recursive,
+        )
+        shape = shape or _native_note(images, size, quiet)
+        targets = _output_paths(output, [image.name for image in images])
+        _refuse_overwriting_inputs(targets, [*inputs, *([model_path] if model_path else [])])
+        _write_cues(
+            images,
+            targets,
+            shape,
+            binarize,
+            grey,
+            color,
+            kind,
+            noise,
+            seed,
+            per_pixel,
+            fill,
+            side,
+            as_json,
+            caught,
+        )
+    if not quiet and not as_json:
+        typer.echo(f"Wrote {len(targets)} cue(s) to {output}", err=True)
+
+
+def _write_cues(
+    images: "list[GrayImage]",
+    targets: list[Path],
+    shape: tuple[int, int],
+    binarize: str,
+    grey: bool,
+    color: bool,
+    kind: Kind,
+    noise: float,
+    seed: int | None,
+    per_pixel: bool,
+    fill: Fill,
+    side: Side,
+    as_json: bool,
+    caught: "list[warnings.WarningMessage]",
+) -> None:
+    """Damage each image and write it as a PNG cue (and its JSON record)."""
     import numpy as np
 
     from hopfield_cli._validate import as_rng
@@ -739,10 +990,6 @@ def corrupt(
     from hopfield_cli.corruption import corrupt_values
     from hopfield_cli.images import pattern_to_image, save_png, to_pattern, to_values, values_to_image
 
-    shape = parse_size(size)
-    images = _read_inputs(inputs, max_pixels=max_pixels, limit=limit, quiet=quiet, what="images", shape=shape)
-    targets = _output_paths(output, [image.name for image in images])
-    _refuse_overwriting_inputs(targets, inputs)
     rng = as_rng(seed)
     for image, target in zip(images, targets, strict=True):
         record: dict[str, Any] = {
@@ -777,9 +1024,8 @@ def corrupt(
             record["changed"] = int((damaged != clean).sum())
             record["unknown"] = int((damaged == 0).sum())
         if as_json:
+            record["warnings"] = _texts(caught, f"{image.name}: ")
             _emit_json(record)
-    if not quiet and not as_json:
-        typer.echo(f"Wrote {len(targets)} cue(s) to {output}", err=True)
 
 
 # ---------------------------------------------------------------- recall
@@ -817,8 +1063,22 @@ def recall(
         ),
     ] = Similarity.robust,
     montage: Annotated[
-        Path | None, typer.Option(help="Also write a PNG sheet: cue | recalled | nearest stored.")
+        Path | None,
+        typer.Option(
+            metavar="PNG",
+            help="Also write a labelled PNG sheet: cue | recalled | target (or nearest), one framed row "
+            "per cue (green: correct, red: wrong, grey: no target).",
+        ),
     ] = None,
+    animate: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="GIF",
+            help="Also write the run as an animated GIF (iteration and energy on each frame); several "
+            "inputs write GIF/NAME.gif.",
+        ),
+    ] = None,
+    recursive: RecursiveOption = False,
     limit: LimitOption = None,
     max_pixels: MaxPixelsOption = DEFAULT_MAX_PIXELS,
     quiet: QuietOption = False,
@@ -833,7 +1093,14 @@ def recall(
 
     model = load_model(model_path)
     images = _read_inputs(
-        inputs, max_pixels=max_pixels, limit=limit, quiet=quiet, what="cues", shape=model.shape
+        inputs,
+        max_pixels=max_pixels,
+        limit=limit,
+        quiet=quiet,
+        what="cues",
+        shape=model.shape,
+        fit=model.fit,  # cues are fitted as the memories were
+        recursive=recursive,
     )
     targets = _output_paths(output, [image.name for image in images])
     _refuse_overwriting_inputs(targets, [model_path, *inputs])
@@ -841,16 +1108,25 @@ def recall(
         _refuse_overwriting_inputs([montage], [model_path, *inputs], "--montage")
         if any(_same_path(montage, target) for target in targets):
             raise typer.BadParameter(f"{montage} is also a recall output", param_hint="--montage")
+    animations = None
+    if animate is not None:
+        animations = _output_paths(animate, [image.name for image in images], ".gif", "--animate")
+        _refuse_overwriting_inputs(animations, [model_path, *inputs], "--animate")
+        taken = [*targets, *([montage] if montage is not None else [])]
+        if any(_same_path(gif, other) for gif in animations for other in taken):
+            raise typer.BadParameter(f"{animate} is also a recall output", param_hint="--animate")
     if model.is_continuous:
-        _recall_continuous(model, images, targets, similarity.value, max_iter, montage, quiet, as_json)
+        _recall_continuous(
+            model, images, targets, similarity.value, max_iter, montage, animations, quiet, as_json
+        )
         return
 
     import numpy as np
 
+    from hopfield_cli._atomic import durable_batch
     from hopfield_cli.dynamics import recall as run_dynamics
-    from hopfield_cli.images import montage as make_montage
     from hopfield_cli.images import pattern_to_image, save_png, to_pattern
-    from hopfield_cli.metrics import nearest
+    from hopfield_cli.metrics import judge, targets_by_name
 
     cues = np.stack([to_pattern(image, model.shape, model.binarize) for image in images])
     network = model.network()
@@ -864,25 +1140,107 @@ def recall(
             anneal=anneal,
             rng=seed,
             progress=advance,
+            snapshots=_SNAPSHOTS_PER_SWEEP if animations is not None else 0,
         )
     states = np.stack([r.state for r in results])
-    matches = nearest(states, model.patterns)
-    for state, target in zip(states, targets, strict=True):
-        save_png(pattern_to_image(state, model.shape), target)
-    if montage is not None:
-        rows = [
-            [cue, state, model.patterns[m.index]] for cue, state, m in zip(cues, states, matches, strict=True)
-        ]
-        save_png(make_montage(rows, model.shape), montage)
+    judgements = judge(states, model.patterns, targets_by_name([i.name for i in images], model.names))
+    # One flush for all outputs instead of one fsync per file (each still appears whole or not at all).
+    with durable_batch():
+        for state, target in zip(states, targets, strict=True):
+            save_png(pattern_to_image(state, model.shape), target)
+        if montage is not None:
+            from hopfield_cli.figures import binary_tile, most_blocks
+
+            first = most_blocks(model.shape, 3)  # tiles only for what a sheet can show
+            tiles = [
+                [
+                    binary_tile(pattern, model.shape)
+                    for pattern in (
+                        cue,
+                        state,
+                        model.patterns[j.match.index if j.target is None else j.target],
+                    )
+                ]
+                for cue, state, j in zip(cues[:first], states[:first], judgements[:first], strict=True)
+            ]
+            nearest = [model.names[j.match.index] for j in judgements]
+            _write_montage(montage, tiles, images, judgements, nearest, model.shape, quiet)
+        if animations is not None:
+            from hopfield_cli.figures import binary_tile
+
+            for image, result, gif in zip(images, results, animations, strict=True):
+                _write_animation(
+                    gif,
+                    image.name,
+                    result,
+                    [binary_tile(s.state, model.shape) for s in result.snapshots],
+                    model.shape,
+                )
     records = [
-        _recall_record(image.name, target, model, result, match)
-        for image, target, result, match in zip(images, targets, results, matches, strict=True)
+        _recall_record(image.name, target, model, result, judgement)
+        for image, target, result, judgement in zip(images, targets, results, judgements, strict=True)
     ]
     if as_json:
         for record in records:
             _emit_json(record)
     if not quiet:
         _print_recall(records, results)
+        _print_recall_summary(records, model.rule, update.value)
+
+
+#: Animation frames per asynchronous sweep: enough to watch the picture settle.
+_SNAPSHOTS_PER_SWEEP = 5
+
+
+def _write_montage(
+    path: Path,
+    tiles: "list[list[Tile]]",
+    images: "list[GrayImage]",
+    judgements: "Sequence[Any]",
+    nearest: list[str],
+    shape: tuple[int, int],
+    quiet: bool,
+) -> None:
+    """The labelled recall sheet; says on stderr when it could not hold every cue."""
+    from hopfield_cli.figures import MAX_SIDE, printable, recall_sheet
+    from hopfield_cli.images import save_png
+    from hopfield_cli.metrics import OTHER_MEMORY
+
+    rows = [
+        (
+            image.name,
+            # Name what a wrong recall became.
+            f"{j.verdict} ({printable(name, 24)})" if j.verdict == OTHER_MEMORY else j.verdict,
+            row,
+            j.correct,
+            j.target is not None,
+        )
+        # ``tiles`` may hold only the first cues: those a sheet can show.
+        for image, row, j, name in zip(images, tiles, judgements, nearest, strict=False)
+    ]
+    drawn = recall_sheet(rows, shape)
+    save_png(drawn.image, path)
+    if drawn.shown < len(images) and not quiet:
+        typer.echo(
+            f"Note: {path} shows the first {drawn.shown} of {len(images)} cues "
+            f"(sides stay within {MAX_SIDE} px)",
+            err=True,
+        )
+
+
+def _write_animation(path: Path, name: str, result: Any, tiles: "list[Tile]", shape: tuple[int, int]) -> None:
+    from hopfield_cli.figures import recall_animation, save_gif
+
+    frames, durations = recall_animation(
+        tiles,
+        [s.phase for s in result.snapshots],
+        [s.iteration for s in result.snapshots],
+        [s.energy for s in result.snapshots],
+        shape,
+        name,
+        result.status,
+    )
+    save_gif(frames, path, durations)
 
 
 def _recall_continuous(
@@ -892,6 +1250,7 @@ def _recall_continuous(
     similarity: str,
     max_iter: int,
     montage: Path | None,
+    animations: list[Path] | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -899,24 +1258,29 @@ def _recall_continuous(
     import numpy as np
 
     from hopfield_cli.continuous import mse, psnr
-    from hopfield_cli.images import montage_values, save_png, to_values, values_to_image
+    from hopfield_cli.figures import most_blocks, values_tile
+    from hopfield_cli.images import save_png, to_values, values_to_image
+    from hopfield_cli.metrics import MIXTURE, STORED, targets_by_name, verdict_of
 
     network = model.continuous_network(similarity)
     memories = model.memories.astype(np.float64) / 255.0
-    index = {name: k for k, name in enumerate(model.names)}
+    owners = targets_by_name([image.name for image in images], model.names)
     cues = [to_values(image, model.shape, color=model.channels == 3) for image in images]
     records: list[dict[str, Any]] = []
     results = []
     with _progress("Recalling", len(images), quiet) as advance:
-        for image, target, (values, known) in zip(images, targets, cues, strict=True):
-            result = network.recall(values, known, max_iter=max_iter)
+        for image, target, own, (values, known) in zip(images, targets, owners, cues, strict=True):
+            result = network.recall(values, known, max_iter=max_iter, snapshots=animations is not None)
             results.append(result)
             save_png(values_to_image(result.state, model.shape), target)
             # Scored as written: 8-bit levels.
             written = np.round(result.state * 255.0) / 255.0
             winner = result.winner
-            own = index.get(image.name)
             error = None if own is None else mse(written, memories[own])
+            # Grey levels rarely match bit for bit: correct means the target is the winning memory
+            # (largest softmax weight); psnr says how close the picture is to it.
+            correct = None if own is None else winner == own
+            exact = bool(np.array_equal(written, memories[winner]))
             records.append(
                 {
                     "input": image.name,
@@ -924,12 +1288,12 @@ def _recall_continuous(
                     "nearest": model.names[winner],
                     "weight": float(result.weights[winner]),
                     "target": None if own is None else model.names[own],
-                    "correct": None if own is None else winner == own,
+                    "correct": correct,
                     # null when the recall equals the target exactly (infinite PSNR).
                     "psnr": None if error is None or error == 0 else psnr(written, memories[own]),
                     "mse": error,
-                    "exact": bool(np.array_equal(written, memories[winner])),
-                    "verdict": "stored" if np.array_equal(written, memories[winner]) else "mixture",
+                    "exact": exact,
+                    "verdict": verdict_of(STORED if exact else MIXTURE, correct),
                     "scale": result.scale,
                     # Known pixels set aside as flat damage (a cover in a noisy cue).
                     "ignored": result.ignored,
@@ -941,17 +1305,43 @@ def _recall_continuous(
                 }
             )
             advance(1)
+    judgements = [
+        _Verdict(record["verdict"], record["correct"], own)
+        for record, own in zip(records, owners, strict=True)
+    ]
     if montage is not None:
-        rows = [
-            [(values, known), result.state, memories[result.winner]]
-            for (values, known), result in zip(cues, results, strict=True)
+        first = most_blocks(model.shape, 3)  # tiles only for what a sheet can show
+        tiles = [
+            [
+                values_tile(values, model.shape, known),
+                values_tile(result.state, model.shape),
+                values_tile(memories[result.winner if own is None else own], model.shape),
+            ]
+            for (values, known), result, own in zip(
+                cues[:first], results[:first], owners[:first], strict=True
+            )
         ]
-        save_png(montage_values(rows, model.shape), montage)
+        nearest = [model.names[result.winner] for result in results]
+        _write_montage(montage, tiles, images, judgements, nearest, model.shape, quiet)
+    if animations is not None:
+        for image, (values, known), result, gif in zip(images, cues, results, animations, strict=True):
+            pictures = [values_tile(values, model.shape, known)]
+            pictures += [values_tile(s.state, model.shape) for s in result.snapshots[1:]]
+            _write_animation(gif, image.name, result, pictures, model.shape)
     if as_json:
         for record in records:
             _emit_json(record)
     if not quiet:
         _print_continuous_recall(records)
+        _print_recall_summary(records, model.rule, None)
+
+
+class _Verdict(NamedTuple):
+    """What a montage row needs of a grey/colour recall's judgement (no dataclasses: start-up time)."""
+
+    verdict: str
+    correct: bool | None
+    target: int | None
 
 
 def _print_continuous_recall(records: list[dict[str, Any]]) -> None:
@@ -968,37 +1358,108 @@ def _print_continuous_recall(records: list[dict[str, Any]]) -> None:
                 table.add_row("0 (cue)" if k == 0 else str(k), f"{energy:.4f}")
             console.print(table)
     summary = Table(title="Recall")
-    for column in ("input", "nearest", "weight", "PSNR dB", "verdict", "iters", "status"):
-        summary.add_column(column, justify="right" if column in ("weight", "PSNR dB", "iters") else "left")
+    header = ("input", "nearest", "weight", "PSNR dB", "verdict", "iters", "status")
+    for column in header:
+        summary.add_column(
+            column, justify="right" if column in ("weight", "PSNR dB", "iters") else "left", no_wrap=True
+        )
+    rows = []
     for record in records:
         if record["target"] is None:
             quality = "-"
         else:
             quality = "exact" if record["psnr"] is None else f"{record['psnr']:.1f}"
-        style = "green" if record["correct"] is not False and record["exact"] else "yellow"
-        summary.add_row(
-            record["input"],
-            record["nearest"],
-            f"{record['weight']:.4f}",
-            quality,
-            Text(record["verdict"], style=style),
-            str(record["iterations"]),
-            record["status"],
+        rows.append(
+            [
+                record["input"],
+                record["nearest"],
+                f"{record['weight']:.4f}",
+                quality,
+                Text(record["verdict"], style=_verdict_style(record)),
+                str(record["iterations"]),
+                record["status"],
+            ]
         )
+    for row in _fit_names(console.width, header, rows, (0, 1)):
+        summary.add_row(*row)
     console.print(summary)
 
 
+def _fit_names(
+    width: int, header: Sequence[str], rows: list[list[Any]], names: Sequence[int]
+) -> list[list[Any]]:
+    """Rows whose name cells are shortened in the middle so that the whole table fits ``width`` columns.
+
+    Names of one collection share a start (``holiday-photo-...``) and differ at the
+    end; Rich would cut the end off.  The other columns keep their full width.
+    """
+    from hopfield_cli._text import middle_ellipsis
+
+    if not rows:
+        return rows
+    others = sum(
+        max(len(header[c]), *(len(str(row[c])) for row in rows)) for c in range(len(header)) if c not in names
+    )
+    room = width - others - (3 * len(header) + 1)  # borders and padding
+    widest = max(8, room // len(names))
+    return [
+        [middle_ellipsis(str(cell), widest) if c in names else cell for c, cell in enumerate(row)]
+        for row in rows
+    ]
+
+
+def _verdict_style(record: dict[str, Any]) -> str:
+    """Green for the right memory, red for a wrong one, yellow where there is nothing to judge by."""
+    if record["correct"] is None:
+        return "yellow"
+    return "green" if record["correct"] else "red"
+
+
+def _print_recall_summary(records: list[dict[str, Any]], rule: str, update: str | None) -> None:
+    """One line of counts on stderr, and a hint when another update or rule would likely help."""
+    from hopfield_cli.metrics import OTHER_MEMORY, SPURIOUS, tally
+
+    counts = tally(
+        [r["verdict"] for r in records], [r["correct"] for r in records], [r["status"] for r in records]
+    )
+    typer.echo(f"Recall: {counts.line()}", err=True)
+    cues = max(1, counts.cues)
+    wrong = counts.verdicts.get(OTHER_MEMORY, 0)
+    hint = None
+    if update == "sync" and counts.cycles * 4 >= cues and counts.cycles:
+        hint = "many cues fell into 2-cycles (then continued from the cue): --update async avoids them"
+    elif (
+        update is not None
+        and rule != DEFAULT_RULE_NAME
+        and (wrong + counts.verdicts.get(SPURIOUS, 0)) * 4 >= cues
+    ):
+        hint = (
+            f"{rule} weights pull correlated images towards other memories and mixtures; the default "
+            f"rule (train --rule {DEFAULT_RULE_NAME}) keeps them apart"
+        )
+    elif update != "stochastic" and counts.verdicts.get(SPURIOUS, 0) * 4 >= cues and update is not None:
+        hint = "many cues ended in spurious states: --update stochastic can anneal out of them"
+    elif counts.unconverged:
+        hint = "some cues did not settle: raise --max-iter"
+    if hint is not None:
+        typer.echo(f"Hint: {hint}.", err=True)
+
+
 def _recall_record(
-    name: str, target: Path, model: "Model", result: "RecallResult", match: Any
+    name: str, output: Path, model: "Model", result: "RecallResult", judgement: "Judgement"
 ) -> dict[str, Any]:
+    match = judgement.match
     return {
         "input": name,
-        "output": str(target),
+        "output": str(output),
         "nearest": model.names[match.index],
         "overlap": match.overlap,
         "hamming": match.hamming,
+        "target": None if judgement.target is None else model.names[judgement.target],
+        "correct": judgement.correct,
+        # Kept for scripts written before 'correct': the output is *some* stored pattern.
         "exact": match.exact,
-        "verdict": match.verdict,
+        "verdict": judgement.verdict,
         "iterations": result.iterations,
         "converged": result.converged,
         "status": result.status,
@@ -1023,19 +1484,25 @@ def _print_recall(records: list[dict[str, Any]], results: "list[RecallResult]") 
                 table.add_row(str(k), f"{energy:.4f}", str(int(changed)))
             console.print(table)
     summary = Table(title="Recall")
-    for column in ("input", "nearest", "overlap", "hamming", "verdict", "iters", "status"):
-        summary.add_column(column, justify="right" if column in ("overlap", "hamming", "iters") else "left")
-    for record in records:
-        style = "green" if record["exact"] else "yellow"
-        summary.add_row(
+    header = ("input", "nearest", "overlap", "hamming", "verdict", "iters", "status")
+    for column in header:
+        summary.add_column(
+            column, justify="right" if column in ("overlap", "hamming", "iters") else "left", no_wrap=True
+        )
+    rows = [
+        [
             record["input"],
             record["nearest"],
             f"{record['overlap']:.4f}",
             str(record["hamming"]),
-            Text(record["verdict"], style=style),
+            Text(record["verdict"], style=_verdict_style(record)),
             str(record["iterations"]),
             record["status"],
-        )
+        ]
+        for record in records
+    ]
+    for row in _fit_names(console.width, header, rows, (0, 1)):
+        summary.add_row(*row)
     console.print(summary)
 
 
@@ -1053,15 +1520,24 @@ def capacity(
         typer.Option(help="Measure on your own images (a folder or file) instead of random patterns."),
     ] = None,
     size: Annotated[
-        str, typer.Option(callback=_size_option, help="With --images: image size N or WxH.")
-    ] = DEFAULT_SIZE,
+        str | None,
+        typer.Option(
+            callback=_size_option,
+            help="With --images: image size N or WxH (.npy/.npz stacks and IDX files keep their own).",
+            show_default=DEFAULT_SIZE,
+        ),
+    ] = None,
     binarize: Annotated[
         str,
         typer.Option(callback=_binarize_option, help="With --images: mean, otsu, dither or a level 0-255."),
     ] = DEFAULT_BINARIZE,
+    fit: FitOption = None,
+    recursive: RecursiveOption = False,
     rules: Annotated[
         list[Rule] | None,
-        typer.Option("--rule", help="Learning rule; repeat to compare several (default hebbian)."),
+        typer.Option(
+            "--rule", help="Learning rule; repeat to compare several.", show_default=DEFAULT_CAPACITY_RULE
+        ),
     ] = None,
     noise: Annotated[
         float, typer.Option(callback=_fraction_option, help="Fraction of bits flipped in every cue.")
@@ -1071,7 +1547,10 @@ def capacity(
     ] = 3,
     loads: Annotated[
         str | None,
-        typer.Option(help="Comma-separated numbers of stored patterns P (default: a grid per rule)."),
+        typer.Option(
+            help="Comma-separated numbers of stored patterns P.",
+            show_default=f"a grid of about {_GRID_POINTS} loads per rule",
+        ),
     ] = None,
     update: Annotated[Update, typer.Option(help="Dynamics used for recall.")] = DEFAULT_UPDATE_CHOICE,
     criterion: Annotated[
@@ -1087,7 +1566,8 @@ def capacity(
     max_iter: MaxIterOption = DEFAULT_MAX_ITER,
     degree: DegreeOption = None,
     beta: Annotated[
-        float | None, typer.Option(help="Inverse temperature of the exponential rule (default: from N).")
+        float | None,
+        typer.Option(help="Inverse temperature of the exponential rule.", show_default="8/sqrt(N)"),
     ] = None,
     seed: SeedOption = None,
     jobs: Annotated[
@@ -1163,10 +1643,18 @@ def capacity(
     if images is not None:
         from hopfield_cli.images import to_pattern
 
-        shape = parse_size(size)
         gray = _read_inputs(
-            [images], max_pixels=max_pixels, limit=None, quiet=quiet, what="images", shape=shape
+            [images],
+            max_pixels=max_pixels,
+            limit=None,
+            quiet=quiet,
+            what="images",
+            shape=parse_size(size) if size else None,
+            default_shape=parse_size(DEFAULT_SIZE),
+            fit=fit.value if fit else DEFAULT_FIT,
+            recursive=recursive,
         )
+        shape = _native_note(gray, size, quiet)
         patterns = np.stack([to_pattern(image, shape, binarize, use_known=False) for image in gray])
     from hopfield_cli.specs import GRID_POINTS
 
@@ -1335,6 +1823,9 @@ def _require_matplotlib() -> None:
 def _print_capacity(results: list[Any]) -> None:
     from rich.table import Table
 
+    from hopfield_cli._text import format_count
+    from hopfield_cli.specs import spec_for
+
     console = _console()
     for result in results:
         table = Table(
@@ -1354,10 +1845,11 @@ def _print_capacity(results: list[Any]) -> None:
             )
         console.print(table)
         bound = "at least " if result.lower_bound else ""
+        logs = spec_for(result.rule, **result.params).theory_log10(result.neurons, result.noise)
         theory = ", ".join(
-            f"{name} = {value:.0f}" for name, value in result.theory.items() if math.isfinite(value)
+            f"{name} = {format_count(value, logs.get(name))}" for name, value in result.theory.items()
         )
-        console.print(f"capacity ({result.criterion}): {bound}{result.capacity}   theory: {theory}")
+        console.print(f"capacity ({result.criterion}): {bound}{result.capacity}   theory: {theory or 'none'}")
 
 
 # ---------------------------------------------------------------- inspect
@@ -1374,45 +1866,31 @@ def inspect(
     weights: Annotated[
         Path | None,
         typer.Option(
-            help=f"Write the weight matrix as a heat-map PNG (up to {_MAX_HEATMAP_NEURONS} neurons)."
+            metavar="PNG",
+            help=f"Write the weight matrix as a heat-map PNG with a colour bar (pairwise rules, up to "
+            f"{_MAX_HEATMAP_NEURONS} neurons); other rules draw the P x P pattern-overlap matrix.",
         ),
     ] = None,
     patterns: Annotated[
-        Path | None, typer.Option(help="Write the stored patterns as a contact-sheet PNG.")
+        Path | None,
+        typer.Option(metavar="PNG", help="Write the stored patterns as a contact-sheet PNG, each named."),
     ] = None,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Show what a model stores: names, shape, rule, load and pairwise overlaps."""
+    """Show what a model stores: rule and parameters, capacity theory, the most similar memories."""
     _refuse_overwriting_inputs([p for p in (weights, patterns) if p is not None], [model_path], "--weights")
     from hopfield_cli.persistence import load_model
 
     model = load_model(model_path)
-    if weights is not None and model.n_neurons > _MAX_HEATMAP_NEURONS:
-        raise typer.BadParameter(
-            f"the model has {model.n_neurons} neurons; a heat map is drawn up to {_MAX_HEATMAP_NEURONS}",
-            param_hint="--weights",
-        )
-
+    note = _inspect_pictures(model, weights, patterns)
+    if note is not None and not quiet:
+        typer.echo(note, err=True)
     if model.is_continuous:
         _inspect_continuous(model, model_path, weights, patterns, quiet, as_json)
         return
-    from hopfield_cli.images import save_png
 
     info: dict[str, Any] = {"model": str(model_path)} | model.describe()
-    if weights is not None:
-        from hopfield_cli.network import QuadraticNetwork
-
-        network = model.network()
-        if not isinstance(network, QuadraticNetwork):
-            raise HopfieldError(f"--weights: the {model.rule} rule has no pairwise weight matrix to draw")
-        save_png(_heatmap(network.weights()), weights)
-    if patterns is not None:
-        from hopfield_cli.images import montage
-
-        columns = max(1, math.ceil(math.sqrt(model.n_patterns)))
-        rows = [list(model.patterns[k : k + columns]) for k in range(0, model.n_patterns, columns)]
-        save_png(montage(rows, model.shape, min_side=64), patterns)
     if as_json:
         _emit_json(info)
     if not quiet:
@@ -1423,16 +1901,7 @@ def _inspect_continuous(
     model: "Model", model_path: Path, weights: Path | None, patterns: Path | None, quiet: bool, as_json: bool
 ) -> None:
     """Inspect grey or colour memories: sizes, closest pair, a contact sheet."""
-    from hopfield_cli.images import montage_values, save_png
-
-    if weights is not None:
-        raise HopfieldError("--weights: the continuous rule has no pairwise weight matrix to draw")
     info: dict[str, Any] = {"model": str(model_path)} | model.describe()
-    if patterns is not None:
-        columns = max(1, math.ceil(math.sqrt(model.n_patterns)))
-        flat = model.memories.astype(float) / 255.0
-        rows = [list(flat[k : k + columns]) for k in range(0, model.n_patterns, columns)]
-        save_png(montage_values(rows, model.shape, min_side=64), patterns)
     if as_json:
         _emit_json(info)
     if quiet:
@@ -1446,8 +1915,10 @@ def _inspect_continuous(
     summary.add_row("parameters", f"beta={info['params']['beta']:g}")
     summary.add_row("patterns", str(model.n_patterns))
     summary.add_row(
-        "pixels", f"{model.shape[0] * model.shape[1]} ({model.shape[1]}x{model.shape[0]}, {colour})"
+        "pixels",
+        f"{model.shape[0] * model.shape[1]} ({model.shape[1]}x{model.shape[0]}, {colour}, fit {model.fit})",
     )
+    summary.add_row("capacity theory", "exponential in N for well-separated memories (Ramsauer et al. 2020)")
     if info["min_distance"] is not None:
         a, b = info["min_distance_pair"]
         sampled = f" (among {info['distances_sampled']} sampled)" if info["distances_sampled"] else ""
@@ -1455,63 +1926,221 @@ def _inspect_continuous(
     console.print(summary)
     names = info["names"]
     distances = info["distances"]
-    if 1 < len(names) <= 16 and distances is not None:
-        table = Table(title="Pairwise RMS distances (levels)")
-        table.add_column("")
-        for name in names:
-            table.add_column(name[:8], justify="right")
-        for name, row in zip(names, distances, strict=True):
-            table.add_row(name, *(f"{v * 255:.0f}" for v in row))
+    if len(names) > 2 and distances is not None:
+        from hopfield_cli._text import middle_ellipsis
+
+        closest = sorted(
+            (distances[i][j], i, j) for i in range(len(names)) for j in range(i + 1, len(names))
+        )[:5]
+        table = Table(title="Most similar pairs")
+        table.add_column("memory", no_wrap=True)
+        table.add_column("memory", no_wrap=True)
+        table.add_column("RMS levels", justify="right")
+        for distance, i, j in closest:
+            table.add_row(
+                middle_ellipsis(names[i], _NAME_WIDTH),
+                middle_ellipsis(names[j], _NAME_WIDTH),
+                f"{distance * 255:.1f}",
+            )
         console.print(table)
-    else:
-        console.print("stored: " + ", ".join(names[:20]) + (" ..." if len(names) > 20 else ""))
+    _print_names(names)
 
 
-def _heatmap(matrix: Any) -> Any:
-    """Blue (negative) - white - red (positive) picture of a matrix."""
-    import numpy as np
-    from PIL import Image
+def _inspect_pictures(model: "Model", weights: Path | None, patterns: Path | None) -> str | None:
+    """``inspect --weights`` and ``--patterns``: labelled pictures of what a model stores.
 
-    limit = float(np.abs(matrix).max()) or 1.0
-    scaled = np.clip(matrix / limit, -1.0, 1.0)
-    positive, negative = np.clip(scaled, 0, 1), np.clip(-scaled, 0, 1)
-    rgb = np.stack([1 - negative, 1 - positive - negative, 1 - positive], axis=-1)
-    return Image.fromarray((np.clip(rgb, 0, 1) * 255).round().astype(np.uint8))
+    Returns a note for stderr when the sheet could not show every pattern.
+    """
+    from hopfield_cli import figures
+    from hopfield_cli.images import save_png
+
+    if weights is not None:
+        image = None
+        if not model.is_continuous:
+            from hopfield_cli.network import QuadraticNetwork
+
+            network = model.network()
+            if isinstance(network, QuadraticNetwork):
+                if model.n_neurons > _MAX_HEATMAP_NEURONS:
+                    raise typer.BadParameter(
+                        f"the model has {model.n_neurons} neurons; the N x N weight matrix is drawn up to "
+                        f"{_MAX_HEATMAP_NEURONS}",
+                        param_hint="--weights",
+                    )
+                n = model.n_neurons
+                image = figures.heatmap(
+                    network.weights(),
+                    f"weights W ({n} x {n} neurons), {model.rule} rule",
+                    "W_ij of neurons i, j",
+                )
+        if image is None:
+            # Dense and continuous rules have no pairwise matrix: how alike the memories are drives them.
+            if model.is_continuous:
+                matrix, total = figures.correlation_matrix(model.memories)
+                title = "pattern correlations (Pearson) of the stored pictures"
+            else:
+                matrix, total = figures.overlap_matrix(model.patterns)
+                title = "pattern overlaps m = xi . xi' / N of the stored patterns"
+            shown = matrix.shape[0]
+            note = f"{model.rule} rule: no pairwise weight matrix; P x P = {shown} x {shown}"
+            if shown < total:
+                note += f", the first {shown} of {total} patterns"
+            image = figures.heatmap(matrix, title, note, limit=1.0, names=model.names[:shown])
+        save_png(image, weights)
+    if patterns is not None:
+        # Tiles only for what a sheet can show (MNIST's 60,000 would not fit).
+        first = min(model.n_patterns, figures.most_blocks(model.shape, 1))
+        if model.is_continuous:
+            flat = model.memories[:first].astype(float) / 255.0
+            tiles = [figures.values_tile(values, model.shape) for values in flat]
+        else:
+            tiles = [figures.binary_tile(pattern, model.shape) for pattern in model.patterns[:first]]
+        drawn = figures.pattern_sheet(tiles, model.names[:first], model.shape, model.n_patterns)
+        save_png(drawn.image, patterns)
+        if drawn.shown < model.n_patterns:
+            return (
+                f"Note: {patterns} shows the first {drawn.shown} of {model.n_patterns} patterns "
+                f"(sides stay within {figures.MAX_SIDE} px)"
+            )
+    return None
+
+
+#: Characters of a memory's name in tables: two names and a number fit 80 columns.
+_NAME_WIDTH = 26
 
 
 def _print_inspect(info: dict[str, Any]) -> None:
     from rich.table import Table
 
+    from hopfield_cli._text import format_count, middle_ellipsis
+
     console = _console()
     summary = Table(title=f"Model {info['model']}", show_header=False)
     summary.add_row("rule", info["rule"])
-    params = ", ".join(f"{k}={v}" for k, v in info["params"].items() if v is not None)
-    summary.add_row("parameters", params)
+    summary.add_row("parameters", _params_text(info["effective_params"], info["param_defaults"]))
     summary.add_row("patterns", str(info["patterns"]))
     summary.add_row(
-        "neurons", f"{info['neurons']} ({info['shape'][1]}x{info['shape'][0]}, binarize {info['binarize']})"
+        "neurons",
+        f"{info['neurons']} ({info['shape'][1]}x{info['shape'][0]}, binarize {info['binarize']}, "
+        f"fit {info['fit']})",
     )
-    theory = ", ".join(f"{k} = {v:.0f}" for k, v in info["theory"].items())
-    summary.add_row("load P/N", f"{info['load']:.4f} (capacity theory: {theory})")
+    summary.add_row("load P/N", f"{info['load']:.4f}")
+    for k, (name, log10) in enumerate(info["theory_log10"].items()):
+        value = format_count(info["theory"].get(name), log10)
+        summary.add_row("capacity theory" if k == 0 else "", f"{name} = {value} patterns")
     if info["max_overlap"] is not None:
         a, b = info["max_overlap_pair"]
         sampled = f" (among {info['overlaps_sampled']} sampled)" if info["overlaps_sampled"] else ""
         summary.add_row(
             "overlaps",
-            f"largest {info['max_overlap']:.3f} ({a}, {b}), mean {info['mean_overlap']:.3f}{sampled}",
+            f"largest |m| {info['max_overlap']:.3f} ({middle_ellipsis(a, _NAME_WIDTH)}, "
+            f"{middle_ellipsis(b, _NAME_WIDTH)}), mean |m| {info['mean_overlap']:.3f}{sampled}",
         )
     console.print(summary)
-    names = info["names"]
-    if 1 < len(names) <= 16:
-        table = Table(title="Pairwise overlaps")
-        table.add_column("")
-        for name in names:
-            table.add_column(name[:8], justify="right")
-        for name, row in zip(names, info["overlaps"], strict=True):
-            table.add_row(name, *(f"{v:.2f}" for v in row))
+    pairs = info["closest_pairs"]
+    if pairs:
+        table = Table(title="Most similar pairs")
+        table.add_column("memory", no_wrap=True)
+        table.add_column("memory", no_wrap=True)
+        table.add_column("overlap m", justify="right")
+        for pair in pairs:
+            table.add_row(
+                middle_ellipsis(pair["a"], _NAME_WIDTH),
+                middle_ellipsis(pair["b"], _NAME_WIDTH),
+                f"{pair['overlap']:+.3f}",
+            )
         console.print(table)
-    else:
-        console.print("stored: " + ", ".join(names[:20]) + (" ..." if len(names) > 20 else ""))
+    _print_names(info["names"])
+
+
+def _params_text(params: dict[str, Any], defaults: dict[str, str]) -> str:
+    """``beta=0.125 (8/sqrt(N))``: each parameter of the rule, as used."""
+    parts = []
+    for key, value in params.items():
+        text = f"{value:.4g}" if isinstance(value, float) else str(value)
+        parts.append(f"{key}={text}" + (f" ({defaults[key]})" if key in defaults else ""))
+    return ", ".join(parts) if parts else "none"
+
+
+def _print_names(names: list[str]) -> None:
+    from hopfield_cli._text import middle_ellipsis
+
+    shown = ", ".join(middle_ellipsis(name, _NAME_WIDTH) for name in names[:20])
+    _console().print(f"stored: {shown}" + (f" ... ({len(names)} in all)" if len(names) > 20 else ""))
+
+
+# ---------------------------------------------------------------- help text
+
+#: One line per command in ``hopfield --help``: whole, within 80 columns (Click cuts longer ones).
+_SHORT_HELP = {
+    "train": "Store images as memories in an .npz model.",
+    "corrupt": "Damage images into PNG cues: flip, erase, occlude, half, noise.",
+    "recall": "Recall memories from damaged cues; write them as PNG.",
+    "capacity": "Measure how many patterns a network holds, against theory.",
+    "inspect": "Show a model: rule, parameters, theory, similar memories.",
+}
+
+#: Word metavars (``--size SIZE``) by parameter name; others by type.
+_METAVARS = {
+    "output": "PATH",
+    "append": "MODEL",
+    "model_path": "MODEL",
+    "size": "SIZE",
+    "binarize": "METHOD",
+    "fit": "FIT",
+    "rule": "RULE",
+    "rules": "RULE",
+    "update": "MODE",
+    "kind": "KIND",
+    "fill": "FILL",
+    "side": "SIDE",
+    "similarity": "SIMILARITY",
+    "criterion": "CRITERION",
+    "loads": "P,P,...",
+    "scheduler": "ADDRESS",
+    "images": "PATH",
+    "noise": "FRACTION",
+    "seed": "SEED",
+    "limit": "K",
+    "max_pixels": "PIXELS",
+    "max_iter": "STEPS",
+    "trials": "COUNT",
+    "cues": "COUNT",
+    "jobs": "JOBS",
+    "neurons": "N",
+    "degree": "N",
+    "beta": "BETA",
+    "temperature": "T",
+    "anneal": "SWEEPS",
+    "threshold": "THETA",
+}
+_TYPE_METAVARS = {"path": "FILE", "float": "NUMBER", "integer": "INTEGER", "integer range": "INTEGER"}
+
+
+class _Command(typer.core.TyperCommand):
+    """Typer's command with word metavars (``--size SIZE``) and the choices of each option in its help."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if not isinstance(param, typer.core.TyperOption) or param.is_flag or param.metavar:
+                continue
+            type_name = str(getattr(param.type, "name", "")).lower()
+            param.metavar = _METAVARS.get(param.name or "", _TYPE_METAVARS.get(type_name, "TEXT"))
+            choices = [str(getattr(c, "value", c)) for c in getattr(param.type, "choices", ())]
+            if choices and not all(choice in (param.help or "") for choice in choices):
+                param.help = f"{param.help or ''} One of: {', '.join(choices)}.".strip()
+            if isinstance(param.show_default, str):
+                # Click writes a text default as "[default: (64)]": one style with the others instead.
+                param.help = f"{param.help or ''}  [default: {param.show_default}]"
+                param.show_default = False
+
+
+def _finish_commands() -> None:
+    for info in app.registered_commands:
+        if info.cls in (None, typer.core.TyperCommand):
+            info.cls = _Command
+        info.short_help = info.short_help or _SHORT_HELP.get(_command_name(info))
 
 
 def main() -> None:
@@ -1540,3 +2169,6 @@ def _app_for(args: Sequence[str]) -> typer.Typer:
 
 def _command_name(info: Any) -> str:
     return str(info.name or info.callback.__name__)
+
+
+_finish_commands()

@@ -49,6 +49,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hopfield_cli._validate import check_choice, check_positive_int
+from hopfield_cli.dynamics import Snapshot
 from hopfield_cli.errors import InvalidParameterError
 
 SIMILARITIES = ("robust", "euclidean")
@@ -190,6 +191,9 @@ class ContinuousResult:
         True when a fixed point was reached.
     status : str
         ``"fixed point"`` or ``"max-iter"``.
+    snapshots : tuple of Snapshot
+        The cue and the state after each accepted update (for an
+        animation); empty unless asked for.
     """
 
     state: NDArray[np.float64]
@@ -200,6 +204,7 @@ class ContinuousResult:
     iterations: int
     converged: bool
     status: str
+    snapshots: tuple[Snapshot, ...] = ()
 
     @property
     def winner(self) -> int:
@@ -429,7 +434,9 @@ class ContinuousNetwork:
         flat = p @ self._x.reshape(self.n_patterns, -1).astype(np.float64)
         return np.asarray(flat.reshape(self.n_pixels, self.channels))
 
-    def recall(self, cue: Any, known: Any = None, *, max_iter: int = 10) -> ContinuousResult:
+    def recall(
+        self, cue: Any, known: Any = None, *, max_iter: int = 10, snapshots: bool = False
+    ) -> ContinuousResult:
         """Update a cue until it stops changing.
 
         The cue fixes the energy: its known pixels are the ones compared and
@@ -447,6 +454,8 @@ class ContinuousNetwork:
             False for unknown pixels (erased, transparent).
         max_iter : int
             Most updates.
+        snapshots : bool, optional
+            Also return the cue and every accepted update as pictures.
 
         Returns
         -------
@@ -467,6 +476,7 @@ class ContinuousNetwork:
         d = self._distances(state, mask, s, table)
         energies = [self._energy(d)]
         weights = self._weights(d)
+        track = [Snapshot("softmax", 0, state, energies[0])] if snapshots else None
         status = "max-iter"
         iterations = 0
         for _ in range(max_iter):
@@ -481,6 +491,8 @@ class ContinuousNetwork:
                 break
             state, d = new, new_d
             energies.append(new_energy)
+            if track is not None:
+                track.append(Snapshot("softmax", iterations, state, new_energy))
             weights = self._weights(d)
             if not moved:
                 status = "fixed point"
@@ -494,6 +506,7 @@ class ContinuousNetwork:
             iterations=iterations,
             converged=status == "fixed point",
             status=status,
+            snapshots=() if track is None else tuple(track),
         )
 
 

@@ -65,3 +65,15 @@ class IrrelevantParameterError(InvalidParameterError):
         super().__init__(f"the {rule} rule takes no {parameter} parameter")
         self.parameter = parameter
         self.rule = rule
+
+
+class HopfieldWarning(UserWarning):
+    """Base class of the library's warnings: the data was used, but not as a reader may assume.
+
+    The library never prints; it issues these through :mod:`warnings`, and the
+    command line shows each as one ``Warning:`` line on stderr.
+    """
+
+
+class ImageWarning(HopfieldWarning):
+    """An image was read in a way worth knowing (stretched to another aspect ratio, blank)."""

@@ -25,9 +25,22 @@ from numpy.typing import NDArray
 
 from hopfield_cli._atomic import atomic_path
 from hopfield_cli._npyio import ArrayFileError, ArrayHeader, load_arrays
-from hopfield_cli._validate import as_states, check_positive_int
-from hopfield_cli.errors import ImageReadError, InvalidParameterError, NoInputError, PixelLimitError
-from hopfield_cli.options import DEFAULT_BINARIZE, DEFAULT_MAX_PIXELS, NO_BINARIZE, parse_binarize
+from hopfield_cli._validate import as_states, check_choice, check_positive_int
+from hopfield_cli.errors import (
+    ImageReadError,
+    ImageWarning,
+    InvalidParameterError,
+    NoInputError,
+    PixelLimitError,
+)
+from hopfield_cli.options import (
+    DEFAULT_BINARIZE,
+    DEFAULT_FIT,
+    DEFAULT_MAX_PIXELS,
+    FIT_NAMES,
+    NO_BINARIZE,
+    parse_binarize,
+)
 
 ARRAY_SUFFIXES = (".npy", ".npz")
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -51,6 +64,7 @@ _IMAGE_SUFFIXES = (
 # Ghostscript, and exotic plugins (DDS, BLP, ...) raise tracebacks on damage.
 PILLOW_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP", "PPM", "ICO")
 _GRAY_UNKNOWN = 128
+_MID_GREY = 127.5
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
 
 
@@ -102,20 +116,27 @@ class Source:
     kind: str
 
 
-def find_inputs(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Source], list[Path]]:
+def find_inputs(
+    paths: Iterable[str | os.PathLike[str]], *, recursive: bool = False
+) -> tuple[list[Source], list[Path]]:
     """Expand files and folders into readable sources.
 
     Parameters
     ----------
     paths : iterable of path-like
-        Files and/or folders; folders are read one level deep, in name order,
-        hidden files excluded.
+        Files and/or folders; folders are read in name order, hidden files
+        and folders excluded.
+    recursive : bool, optional
+        Also read the subfolders of folders (symbolic links to folders are
+        not followed: they could loop).  Without it, subfolders are skipped
+        and reported.
 
     Returns
     -------
     sources : list of Source
     skipped : list of Path
-        Files inside folders that are of no known type.
+        Files inside folders that are of no known type, and (without
+        ``recursive``) the subfolders not read.
 
     Raises
     ------
@@ -129,16 +150,28 @@ def find_inputs(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Source], 
     named = [Path(p) for p in paths]
     if not named:
         raise NoInputError("no input files or folders given")
+
+    def walk(folder: Path) -> None:
+        for child in sorted(folder.iterdir()):
+            if child.name.startswith("."):
+                continue
+            if child.is_dir():
+                if recursive and not child.is_symlink():
+                    walk(child)
+                elif not recursive:
+                    skipped.append(child)
+                continue
+            if not child.is_file():
+                continue
+            kind = _kind(child)
+            if kind is None:
+                skipped.append(child)
+            else:
+                sources.append(Source(child, kind))
+
     for path in named:
         if path.is_dir():
-            for child in sorted(path.iterdir()):
-                if child.name.startswith(".") or not child.is_file():
-                    continue
-                kind = _kind(child)
-                if kind is None:
-                    skipped.append(child)
-                else:
-                    sources.append(Source(child, kind))
+            walk(path)
         elif path.is_file():
             sources.append(Source(path, _kind(path) or "image"))
         elif path.exists():
@@ -147,7 +180,9 @@ def find_inputs(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Source], 
             raise FileNotFoundError(f"{path}: no such file or folder")
     if not sources:
         where = ", ".join(str(p) for p in named)
-        raise NoInputError(f"{where}: no images found")
+        folders = [p for p in skipped if p.is_dir()]
+        hint = f" (it has {len(folders)} subfolder(s): add --recursive to read them)" if folders else ""
+        raise NoInputError(f"{where}: no images found{hint}")
     return sources, skipped
 
 
@@ -225,12 +260,13 @@ def load_images(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     limit: int | None = None,
+    recursive: bool = False,
 ) -> list[GrayImage]:
-    """Read all images named by ``paths`` (files and folders), in order.
+    """Read all images named by ``paths`` (files and folders), in order, at their own size.
 
-    See :func:`find_inputs` and :func:`read_sources`.
+    See :func:`find_inputs` and :func:`read_sources`; :func:`fit` brings them to a size.
     """
-    sources, _ = find_inputs(paths)
+    sources, _ = find_inputs(paths, recursive=recursive)
     return read_sources(sources, max_pixels=max_pixels, limit=limit)
 
 
@@ -241,19 +277,30 @@ def read_sources(
     limit: int | None = None,
     progress: Callable[[int], None] | None = None,
     shape: tuple[int, int] | None = None,
+    fit_mode: str = DEFAULT_FIT,
+    default_shape: tuple[int, int] | None = None,
 ) -> list[GrayImage]:
     """Read the images of ``sources`` in order, stopping after ``limit`` images.
 
     ``progress``, if given, is called with 1 after each source.  With
-    ``shape``, each image is resampled to it (see :func:`fit`) as soon as it
-    is read, so that memory holds one full-size image at a time.  See
-    :func:`read_source` for the errors.
+    ``shape``, each image is brought to it (see :func:`fit`, with
+    ``fit_mode``) as soon as it is read, so that memory holds one full-size
+    image at a time.  With ``default_shape`` instead, the shape is chosen
+    from the sources: the native size of the first stack's images when every
+    source is a ``.npy``/``.npz`` stack or IDX file (a 25x25 stack stays
+    25x25), else ``default_shape``.  See :func:`read_source` for the errors.
     """
     images: list[GrayImage] = []
+    sources = list(sources)
+    native = default_shape is not None and shape is None and all(s.kind != "image" for s in sources)
+    if shape is None and not native:
+        shape = default_shape
     for source in sources:
         remaining = None if limit is None else limit - len(images)
         read = read_source(source, max_pixels=max_pixels, limit=remaining)
-        images.extend(read if shape is None else [fit(image, shape) for image in read])
+        if native and shape is None and read:
+            shape = (int(read[0].pixels.shape[0]), int(read[0].pixels.shape[1]))
+        images.extend(read if shape is None else [fit(image, shape, fit_mode) for image in read])
         del read
         if progress is not None:
             progress(1)
@@ -262,12 +309,80 @@ def read_sources(
     return images
 
 
-def fit(image: GrayImage, shape: tuple[int, int]) -> GrayImage:
-    """``image`` resampled to ``shape`` (height, width), as :func:`to_pattern` and :func:`to_values` do.
+def fit(image: GrayImage, shape: tuple[int, int], mode: str = DEFAULT_FIT) -> GrayImage:
+    """``image`` brought to ``shape`` (height, width).
 
-    Both skip resampling for an image of the target size, so fitting first
-    gives the same patterns, bit for bit, from a fraction of the memory.
+    Parameters
+    ----------
+    image : GrayImage
+    shape : tuple of int
+        Target (height, width).
+    mode : {"stretch", "crop", "pad"}
+        ``stretch`` resamples the whole image to ``shape``, as
+        :func:`to_pattern` and :func:`to_values` do (so fitting first gives
+        the same patterns, bit for bit, from a fraction of the memory), and
+        issues an :class:`~hopfield_cli.errors.ImageWarning` when that changes
+        the aspect ratio by more than 1 %.  ``crop`` cuts the centre of the
+        target's aspect ratio out of the image first; ``pad`` scales the
+        whole image into the target and fills the margins with white.
+
+    Returns
+    -------
+    GrayImage
     """
+    check_choice("fit", mode, FIT_NAMES)
+    height, width = image.pixels.shape
+    if (height, width) == tuple(shape):
+        return image
+    target = shape[1] / shape[0]
+    aspect = width / height
+    distorted = abs(math.log(aspect / target)) > math.log(1.01)
+    if mode == "crop" and distorted:
+        if aspect > target:
+            keep = max(1, round(height * target))
+            left = (width - keep) // 2
+            box = (slice(None), slice(left, left + keep))
+        else:
+            keep = max(1, round(width / target))
+            top = (height - keep) // 2
+            box = (slice(top, top + keep), slice(None))
+        image = GrayImage(
+            image.name,
+            np.ascontiguousarray(image.pixels[box]),
+            None if image.known is None else np.ascontiguousarray(image.known[box]),
+            None if image.color is None else np.ascontiguousarray(image.color[box]),
+        )
+    elif mode == "pad" and distorted:
+        if aspect > target:
+            inner = (max(1, round(shape[1] / aspect)), shape[1])
+        else:
+            inner = (shape[0], max(1, round(shape[0] * aspect)))
+        small = _resample(image, inner)
+        top, left = (shape[0] - inner[0]) // 2, (shape[1] - inner[1]) // 2
+        rows, columns = slice(top, top + inner[0]), slice(left, left + inner[1])
+        pixels = np.full(shape, 255.0, dtype=np.float32)
+        pixels[rows, columns] = small.pixels
+        known = None
+        if small.known is not None:
+            known = np.ones(shape, dtype=bool)
+            known[rows, columns] = small.known
+        color = None
+        if small.color is not None:
+            color = np.full((*shape, 3), 255.0, dtype=np.float32)
+            color[rows, columns] = small.color
+        return GrayImage(image.name, pixels, known, color)
+    elif distorted:
+        warnings.warn(
+            ImageWarning(
+                f"{image.name}: {width}x{height} stretched to {shape[1]}x{shape[0]} "
+                f"(aspect ratio {aspect:.2f} -> {target:.2f}); --fit crop or --fit pad keeps its shape"
+            ),
+            stacklevel=2,
+        )
+    return _resample(image, shape)
+
+
+def _resample(image: GrayImage, shape: tuple[int, int]) -> GrayImage:
     if image.pixels.shape == tuple(shape):
         return image
     known = None if image.known is None else _resize(image.known.astype(np.float32) * 255.0, shape) >= 127.5
@@ -327,7 +442,7 @@ def _read_image(path: Path, max_pixels: int) -> GrayImage:
             with Image.open(path, formats=PILLOW_FORMATS) as im:
                 _check_pixels(path, *im.size, max_pixels)
                 im.load()
-                return _gray_image(path, im)
+                return _gray_image(path, _upright(im))
         except UnidentifiedImageError as exc:
             raise ImageReadError(
                 f"{path}: not a readable image in a supported format ({', '.join(PILLOW_FORMATS)})"
@@ -336,6 +451,22 @@ def _read_image(path: Path, max_pixels: int) -> GrayImage:
             raise ImageReadError(f"{path}: corrupt image ({exc})") from exc
         finally:
             Image.MAX_IMAGE_PIXELS = saved_limit
+
+
+def _upright(im: Any) -> Any:
+    """``im`` turned as its EXIF Orientation says (a phone photo held sideways), as viewers show it."""
+    from PIL import ImageOps
+
+    try:
+        orientation = im.getexif().get(0x0112, 1)
+    except (SyntaxError, ValueError, OSError, struct.error):  # damaged EXIF: the pixels as stored
+        return im
+    if orientation in (None, 1):
+        return im
+    try:
+        return ImageOps.exif_transpose(im)
+    except (SyntaxError, ValueError, OSError, struct.error, KeyError):
+        return im
 
 
 def _gray_image(path: Path, im: Any) -> GrayImage:
@@ -517,7 +648,9 @@ def binarize(pixels: Any, method: str = DEFAULT_BINARIZE, known: Any = None) -> 
     Returns
     -------
     ndarray of shape (H, W), int8
-        +1 for white, -1 for black, 0 for unknown.
+        +1 for white, -1 for black, 0 for unknown.  A blank image (one grey
+        level) under ``mean`` or ``otsu`` keeps its colour: white or light
+        grey +1, black or dark grey -1.
 
     Examples
     --------
@@ -538,6 +671,9 @@ def binarize(pixels: Any, method: str = DEFAULT_BINARIZE, known: Any = None) -> 
         filled = np.where(mask, gray, _GRAY_UNKNOWN).clip(0, 255).round().astype(np.uint8)
         dithered = np.asarray(Image.fromarray(filled).convert("1"), dtype=bool)
         out = np.where(dithered, 1, -1).astype(np.int8)
+    elif _is_blank(values) and method in ("mean", "otsu"):
+        # A threshold between equal levels is arbitrary (mean made white black): mid-grey decides.
+        out = np.where(gray > _MID_GREY, 1, -1).astype(np.int8)
     else:
         if method == "mean":
             level = float(values.mean()) if values.size else 0.0
@@ -548,6 +684,11 @@ def binarize(pixels: Any, method: str = DEFAULT_BINARIZE, known: Any = None) -> 
         out = np.where(gray > level, 1, -1).astype(np.int8)
     out[~mask] = 0
     return out
+
+
+def _is_blank(values: NDArray[Any]) -> bool:
+    """Whether every value is one level (within half a grey level: resampling wobbles)."""
+    return bool(values.size) and float(values.max()) - float(values.min()) < 0.5
 
 
 def _otsu(values: NDArray[np.float64]) -> float:
@@ -589,13 +730,32 @@ def to_pattern(
     Returns
     -------
     ndarray of shape (H * W,), int8
+
+    Warns
+    -----
+    ImageWarning
+        If the image is blank (one grey level): it keeps its colour, white
+        or black, and carries no pattern to tell it from other blank ones.
     """
     pixels, known = image.pixels, image.known if use_known else None
     if pixels.shape != tuple(shape):
         pixels = _resize(pixels, shape)
         if known is not None:
             known = _resize(known.astype(np.float32) * 255.0, shape) >= 127.5
-    return binarize(pixels, method, known).reshape(-1)
+    pattern = binarize(pixels, method, known).reshape(-1)
+    # Only a whole image is called blank: a cue's known part may well be one colour.
+    seen = pixels
+    if known is None and _is_blank(seen):
+        states = set(np.unique(pattern[pattern != 0]).tolist())
+        became = "all white" if states == {1} else "all black" if states == {-1} else "a dither pattern"
+        warnings.warn(
+            ImageWarning(
+                f"{image.name}: blank image (every pixel at grey level {float(seen.mean()):.0f}); "
+                f"it becomes {became}"
+            ),
+            stacklevel=2,
+        )
+    return pattern
 
 
 def to_values(

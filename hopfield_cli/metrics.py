@@ -1,18 +1,33 @@
-"""Measures of recall quality: overlap, Hamming distance, nearest memory."""
+"""Measures of recall quality: overlap, Hamming distance, nearest memory, right vs stored.
+
+A recall is judged twice.  Where it landed (:func:`nearest`): on a stored
+pattern, on a stored pattern's inverse, or elsewhere (spurious).  And whether
+that is the right memory (:func:`judge`): the *target* of a cue is the stored
+memory named like it, and the recall is correct only when it equals the
+target.  Landing on some stored pattern is not being right: a half-blanked
+horse that comes back as the moon is stored and wrong.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from hopfield_cli._validate import as_patterns, as_states
+from hopfield_cli._validate import as_patterns, as_states, check_positive_int
+from hopfield_cli.errors import InvalidParameterError
 
 STORED = "stored"
 INVERTED = "inverted"
 SPURIOUS = "spurious"
+#: Grey/colour recall that is not any one memory at 8-bit levels (a blend).
+MIXTURE = "mixture"
+#: Verdicts of cues with a target: the right memory, or a stored memory that is not it.
+CORRECT = "correct"
+OTHER_MEMORY = "other-memory"
 
 
 def overlap(states: Any, patterns: Any) -> NDArray[np.float64]:
@@ -30,7 +45,10 @@ def overlap(states: Any, patterns: Any) -> NDArray[np.float64]:
     """
     x = as_patterns(patterns)
     s = as_states("states", states, x.shape[1])
-    return np.asarray((s.astype(np.float64) @ x.T.astype(np.float64)) / x.shape[1])
+    # The dot products are integers: exact in float32 below 2**24, and float32 products are twice as fast.
+    dtype = np.float32 if x.shape[1] < 2**24 else np.float64
+    dots = (s.astype(dtype) @ x.T.astype(dtype)).astype(np.float64)
+    return np.asarray(dots / x.shape[1])
 
 
 def hamming(a: Any, b: Any) -> NDArray[np.int64]:
@@ -161,3 +179,216 @@ def pairwise_overlaps(patterns: Any, *, sample: int = 2000, rng: Any = 0) -> Pai
     i, j = np.unravel_index(int(np.argmax(m)), m.shape)
     off_diagonal = m[~np.eye(rows.size, dtype=bool)]
     return PairwiseSummary(float(m[i, j]), (int(rows[i]), int(rows[j])), float(off_diagonal.mean()), sampled)
+
+
+def top_pairs(
+    patterns: Any, k: int = 5, *, sample: int = 2000, rng: Any = 0
+) -> tuple[list[tuple[int, int, float]], int | None]:
+    """The ``k`` most similar pairs of stored patterns, by the size of their overlap.
+
+    A pattern and another's inverse are as alike to the dynamics as two equal
+    ones (-xi is a fixed point too), so pairs are ranked by ``|m|``; the
+    overlap itself keeps its sign.
+
+    Parameters
+    ----------
+    patterns : array_like of shape (P, N)
+    k : int, optional
+        Pairs to return (fewer when there are fewer pairs).
+    sample : int, optional
+        Above this many patterns, compare a random subset of this size, as
+        :func:`pairwise_overlaps` does (with the same subset for the same ``rng``).
+    rng : numpy.random.Generator, int or None, optional
+
+    Returns
+    -------
+    pairs : list of (int, int, float)
+        Indices ``i < j`` and the signed overlap, largest ``|overlap|`` first.
+    sampled : int or None
+        The subset size, or None when every pair was compared.
+
+    Examples
+    --------
+    >>> top_pairs([[1, 1, 1, 1], [1, 1, 1, -1], [-1, -1, -1, -1]], k=2)
+    ([(0, 2, -1.0), (0, 1, 0.5)], None)
+    """
+    check_positive_int("k", k)
+    x = as_patterns(patterns)
+    rows = np.arange(x.shape[0])
+    sampled = None
+    if x.shape[0] > sample:
+        rows = np.sort(np.random.default_rng(rng).choice(x.shape[0], sample, replace=False))
+        sampled = sample
+    if rows.size < 2:
+        return [], sampled
+    subset = x[rows].astype(np.float32)  # integer dot products below 2**24: exact
+    m = subset @ subset.T / x.shape[1]
+    upper_i, upper_j = np.triu_indices(rows.size, 1)
+    values = m[upper_i, upper_j]
+    # Stable sort: ties keep the order of the stored patterns.
+    order = np.argsort(-np.abs(values), kind="stable")[:k]
+    pairs = [(int(rows[upper_i[n]]), int(rows[upper_j[n]]), float(values[n])) for n in order]
+    return pairs, sampled
+
+
+def targets_by_name(cue_names: Sequence[str], names: Sequence[str]) -> list[int | None]:
+    """Index of the stored memory named like each cue, or None.
+
+    Parameters
+    ----------
+    cue_names : sequence of str
+        Names of the cues (file names without extension).
+    names : sequence of str
+        Names of the stored memories; the first of duplicates wins.
+
+    Returns
+    -------
+    list of int or None
+    """
+    index: dict[str, int] = {}
+    for k, name in enumerate(names):
+        index.setdefault(name, k)
+    return [index.get(name) for name in cue_names]
+
+
+def verdict_of(landed: str, correct: bool | None) -> str:
+    """One word for a recall, from where it landed and whether that is right.
+
+    Parameters
+    ----------
+    landed : {"stored", "inverted", "spurious", "mixture"}
+        Where the output landed (see :func:`nearest`).
+    correct : bool or None
+        Whether the output is the target; None when the cue has no target.
+
+    Returns
+    -------
+    str
+        ``"correct"``; with a target that was missed, ``"other-memory"`` for
+        a stored pattern (or, grey/colour, a picture nearest to one) that is
+        not the target, else ``"inverted"`` or ``"spurious"``; without a
+        target, ``landed`` itself.
+    """
+    if correct:
+        return CORRECT
+    if correct is None:
+        return landed
+    return OTHER_MEMORY if landed in (STORED, MIXTURE) else landed
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Nearest memory and right-vs-stored verdict of one binary recall.
+
+    Attributes
+    ----------
+    match : Match
+        Nearest stored pattern (largest ``|overlap|``) and where it landed.
+    target : int or None
+        Row of the memory named like the cue.
+    correct : bool or None
+        Output equals the target bit for bit; None without a target.
+    verdict : str
+        See :func:`verdict_of`.
+    """
+
+    match: Match
+    target: int | None
+    correct: bool | None
+    verdict: str
+
+
+def judge(states: Any, patterns: Any, targets: Sequence[int | None]) -> list[Judgement]:
+    """Judge binary recalls against their targets.
+
+    Parameters
+    ----------
+    states : array_like of shape (B, N)
+        Recalled states (-1/+1).
+    patterns : array_like of shape (P, N)
+        Stored patterns.
+    targets : sequence of int or None, length B
+        Row of each state's target (see :func:`targets_by_name`).
+
+    Returns
+    -------
+    list of Judgement
+    """
+    x = as_patterns(patterns)
+    s = as_states("states", states, x.shape[1])
+    if len(targets) != s.shape[0]:
+        raise InvalidParameterError(f"targets: {len(targets)} given for {s.shape[0]} states")
+    out = []
+    for row, match, target in zip(s, nearest(s, x), targets, strict=True):
+        correct = None if target is None else bool(np.array_equal(row, x[target]))
+        out.append(Judgement(match, target, correct, verdict_of(match.verdict, correct)))
+    return out
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Counts of a batch of recalls, for the one-line summary.
+
+    Attributes
+    ----------
+    cues, with_target, correct : int
+        Cues, cues with a target, and correct ones among them.
+    verdicts : dict of str to int
+        Cues per verdict.
+    cycles : int
+        Cues whose synchronous run fell into a 2-cycle.
+    unconverged : int
+        Cues stopped by the iteration limit.
+    """
+
+    cues: int
+    with_target: int
+    correct: int
+    verdicts: dict[str, int]
+    cycles: int
+    unconverged: int
+
+    def line(self) -> str:
+        """``"12/13 correct (1 other-memory); 2 fell into a 2-cycle"`` and the like."""
+        if self.with_target:
+            head = f"{self.correct}/{self.with_target} correct"
+            if self.with_target < self.cues:
+                missing = self.cues - self.with_target
+                head += f" ({missing} of {self.cues} cues named like no stored memory)"
+        else:
+            head = f"{self.cues} cue(s), none named like a stored memory (correct unknown)"
+        wrong = [f"{n} {v}" for v, n in self.verdicts.items() if v != CORRECT and n]
+        parts = [head + (": " + ", ".join(wrong) if wrong else "")]
+        if self.cycles:
+            parts.append(f"{self.cycles} fell into a 2-cycle")
+        if self.unconverged:
+            parts.append(f"{self.unconverged} stopped at the iteration limit")
+        return "; ".join(parts)
+
+
+def tally(verdicts: Sequence[str], correct: Sequence[bool | None], statuses: Sequence[str]) -> Tally:
+    """Count verdicts, correct recalls, 2-cycles and runs stopped by the limit.
+
+    Parameters
+    ----------
+    verdicts : sequence of str
+    correct : sequence of bool or None
+    statuses : sequence of str
+        Dynamics statuses (``"2-cycle"``, ``"2-cycle, then async fixed
+        point"``, ``"max-iter"``, ...).
+
+    Returns
+    -------
+    Tally
+    """
+    counts: dict[str, int] = {}
+    for verdict in verdicts:
+        counts[verdict] = counts.get(verdict, 0) + 1
+    return Tally(
+        cues=len(verdicts),
+        with_target=sum(c is not None for c in correct),
+        correct=sum(c is True for c in correct),
+        verdicts=counts,
+        cycles=sum(status.startswith("2-cycle") for status in statuses),
+        unconverged=sum(status == "max-iter" for status in statuses),
+    )

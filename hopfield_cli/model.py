@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from hopfield_cli._text import format_count
 from hopfield_cli._validate import as_patterns, check_choice
 from hopfield_cli.continuous import DEFAULT_SIMILARITY, ContinuousNetwork, as_memories
 from hopfield_cli.errors import InvalidParameterError
@@ -18,8 +19,10 @@ from hopfield_cli.network import Network
 from hopfield_cli.options import (
     DEFAULT_BINARIZE,
     DEFAULT_DEGREE,
+    DEFAULT_FIT,
     DEFAULT_NOISE,
     DEFAULT_RULE,
+    FIT_NAMES,
     NO_BINARIZE,
     RULE_NAMES,
     parse_binarize,
@@ -29,6 +32,8 @@ from hopfield_cli.specs import ContinuousSpec, RuleSpec, spec_for
 
 #: Closest grey memories (RMS over intensities in [0, 1]) below which a cue may recall either.
 CLOSE_GREY_DISTANCE = 2.0 / 255.0
+#: Most similar pairs :meth:`Model.describe` lists.
+TOP_PAIRS = 5
 #: Most patterns whose full overlap (or distance) matrix :meth:`Model.describe` returns.
 MAX_MATRIX_PATTERNS = 64
 
@@ -71,6 +76,9 @@ class Model:
         the rule default.
     channels : int
         Channels per pixel: 1 (binary or grey) or 3 (colour, continuous only).
+    fit : {"stretch", "crop", "pad"}
+        How images of another aspect ratio were brought to ``shape``; cues
+        are fitted the same way.
     spec : RuleSpec
         The rule and its own parameters (built from the fields above; the
         parameters a rule does not take are ignored).
@@ -86,11 +94,13 @@ class Model:
     degree: int = DEFAULT_DEGREE
     beta: float | None = None
     channels: int = 1
+    fit: str = DEFAULT_FIT
     spec: RuleSpec = field(init=False, repr=False, compare=False)
     _network: list[Network] = field(default_factory=list, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_choice("rule", self.rule, MODEL_RULES)
+        check_choice("fit", self.fit, FIT_NAMES)
         object.__setattr__(self, "binarize", parse_binarize(self.binarize))
         object.__setattr__(self, "degree", _check_degree(self.degree))  # a file may say 10**18
         spec = spec_for(
@@ -226,7 +236,9 @@ class Model:
             facts["max_overlap_pair"] = [self.names[k] for k in pairs.pair]
             facts["overlaps_sampled"] = pairs.sampled
         if p > estimate:
-            warnings.append(f"{p} patterns exceed the {self.rule} capacity estimate {line} = {estimate:.0f}")
+            warnings.append(
+                f"{p} patterns exceed the {self.rule} capacity estimate {line} = {format_count(estimate)}"
+            )
         limit = self.spec.correlation_warning
         if facts["max_overlap"] is not None and facts["max_overlap"] > limit:
             a, b = facts["max_overlap_pair"]
@@ -242,6 +254,12 @@ class Model:
         if self.n_neurons < 2:
             return {}
         return self.spec.theory(self.n_neurons, DEFAULT_NOISE if noise is None else noise)
+
+    def theory_log10(self, noise: float | None = None) -> dict[str, float]:
+        """Decimal logarithms of :meth:`theory`'s lines, finite where a line overflows a float."""
+        if self.n_neurons < 2:
+            return {}
+        return self.spec.theory_log10(self.n_neurons, DEFAULT_NOISE if noise is None else noise)
 
     def describe(self) -> dict[str, Any]:
         """What the model stores, as ``hopfield inspect`` shows it.
@@ -269,26 +287,38 @@ class Model:
                 "patterns": self.n_patterns,
                 "names": list(self.names),
                 "binarize": self.binarize,
+                "fit": self.fit,
                 "load": self.n_patterns / self.n_neurons,
                 "min_distance": None if pair is None else pair.distance,
                 "min_distance_pair": None if pair is None else [self.names[k] for k in pair.pair],
                 "distances_sampled": None if pair is None else pair.sampled,
                 "distances": None if distances is None else distances.round(6).tolist(),
             }
-        from hopfield_cli.metrics import overlap, pairwise_overlaps
+        from hopfield_cli.metrics import overlap, pairwise_overlaps, top_pairs
 
         pairs = pairwise_overlaps(self.patterns)
         several = self.n_patterns > 1
         # The full matrix only where it is readable (and small enough for JSON).
         small = self.n_patterns <= MAX_MATRIX_PATTERNS
         overlaps = overlap(self.patterns, self.patterns) if small else None
+        closest, _ = top_pairs(self.patterns, TOP_PAIRS)
         return facts | {
+            "effective_params": self.spec.effective_params(self.n_neurons),
+            "param_defaults": {
+                key: note for key, note in self.spec.default_notes.items() if self.params().get(key) is None
+            },
             "neurons": self.n_neurons,
             "patterns": self.n_patterns,
             "names": list(self.names),
             "binarize": self.binarize,
+            "fit": self.fit,
             "load": self.n_patterns / self.n_neurons,
             "theory": {k: v for k, v in self.theory().items() if math.isfinite(v)},
+            # Every line, also those past a float (the exponential rule's at N = 4096: 10**616).
+            "theory_log10": self.theory_log10(),
+            "closest_pairs": [
+                {"a": self.names[i], "b": self.names[j], "overlap": value} for i, j, value in closest
+            ],
             "max_overlap": pairs.max_overlap if several else None,
             "max_overlap_pair": [self.names[k] for k in pairs.pair] if several else None,
             "mean_overlap": pairs.mean_overlap if several else None,

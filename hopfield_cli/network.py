@@ -1,16 +1,18 @@
 """Network engines: local fields and energies without an N x N matrix.
 
-Two families cover every learning rule:
+Three engines cover every learning rule:
 
 * :class:`QuadraticNetwork` -- the classic energy ``E = -1/2 s.W.s + theta.s``
   with ``W = scale * (U.T @ M @ U - diag(d))``: a K x N factor matrix ``U``, a
   small K x K coupling ``M`` and the diagonal ``d`` removed so that ``W`` has a
   zero diagonal.  Hebbian, pseudo-inverse and Storkey weights all have this
   form, so a field costs O(K N) instead of O(N^2).
+* :class:`MatrixNetwork` -- the same energy with the N x N weights held,
+  for the few cases where the low-rank form would cost more.
 * :class:`DenseNetwork` -- dense associative memory, ``E = -sum F(xi.s)`` with
   a polynomial or exponential ``F``; it needs only the P x N patterns.
 
-In both, the *field* of neuron ``i`` is half the energy gained by setting it to
+In all, the *field* of neuron ``i`` is half the energy gained by setting it to
 -1 rather than +1, so the deterministic rule is ``s_i = +1 if h_i >= 0`` and
 Glauber dynamics use ``P(s_i = +1) = 1 / (1 + exp(-2 h_i / T))``.
 
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -44,8 +47,38 @@ _FLOAT32_EXACT = 2**24
 _BLOCK_ELEMENTS = 1 << 18
 # ... but matrix products need enough rows to be efficient.
 _MIN_BLOCK_ROWS = 32
+#: Fields closer to zero than this are ties (see :func:`decide`).
+TIE_TOLERANCE = 1e-9
+# A softmax mix leaves out the unused patterns when at least 1 in this many is unused.
+_SPARSE_MIX_SHARE = 8
 # Largest exponential beta for which DenseNetwork batch fields use the closed form.
 _CLOSED_FORM_MAX_BETA = 2.0
+
+
+def decide(fields: Any, current: Any) -> NDArray[np.int8]:
+    """The deterministic update: the sign of the field, ties keeping the state.
+
+    Parameters
+    ----------
+    fields : array_like
+        Local fields.
+    current : array_like of the same shape
+        States before the update (-1, 0 or +1).
+
+    Returns
+    -------
+    ndarray, int8
+        +1 where ``fields > TIE_TOLERANCE``, -1 where ``fields <
+        -TIE_TOLERANCE``; in between the current state, or +1 for an unknown
+        neuron.  Treating near-zero fields as ties means a neuron only changes
+        when that lowers the energy, so rounding in float64 fields cannot make
+        it flip back and forth forever at constant energy.
+    """
+    h = np.asarray(fields)
+    out = np.where(np.asarray(current) < 0, np.int8(-1), np.int8(1))
+    out[h > TIE_TOLERANCE] = 1
+    out[h < -TIE_TOLERANCE] = -1
+    return out
 
 
 def _exclusive_cumsum(increments: FloatArray) -> FloatArray:
@@ -171,6 +204,11 @@ class QuadraticNetwork(Network):
         Positive factor applied to the weights.  Keeping ``U``, ``M`` and ``d``
         integer-valued (Hebbian) makes fields exact, so ties break the same
         way in every update mode.
+    copy : bool, optional
+        False lets the network keep float64, C-contiguous ``factors`` as they
+        are instead of a transposed copy (the caller must not modify them):
+        the matrix products read either layout at the same speed, and for
+        large networks the copy costs more than building the factors.
     """
 
     def __init__(
@@ -180,6 +218,8 @@ class QuadraticNetwork(Network):
         self_coupling: Any,
         threshold: Any = 0.0,
         scale: float = 1.0,
+        *,
+        copy: bool = True,
     ) -> None:
         u = np.asarray(factors)
         if not (np.issubdtype(u.dtype, np.integer) or np.issubdtype(u.dtype, np.floating)):
@@ -200,13 +240,22 @@ class QuadraticNetwork(Network):
         self.threshold = np.broadcast_to(np.asarray(threshold, dtype=np.float64), (n,)).copy()
         dtype = np.float32 if self._float32_exact(u, m, d) else np.float64
         self.dtype = np.dtype(dtype)
-        self._ut: FloatArray = np.ascontiguousarray(u.T, dtype=dtype)  # (N, K)
+        self._ut: FloatArray  # (N, K), C- or (with copy=False) F-ordered
+        if not copy and u.dtype == dtype and u.flags.c_contiguous:
+            self._ut = u.T
+        else:
+            self._ut = np.ascontiguousarray(u.T, dtype=dtype)
         self._m: FloatArray = m.astype(dtype)
         self._d: FloatArray = d.astype(dtype)
-        # Rows of (M U).T, for asynchronous updates; Hebbian and pseudo-inverse
-        # storage have M = I and share the factors, others build it on first use
-        # (an N K^2 product that synchronous recall never needs).
-        self._mut_cache: FloatArray | None = self._ut if np.array_equal(m, np.eye(k)) else None
+        self._identity = bool(np.array_equal(m, np.eye(k)))
+        # +1 or -1 when M = +I or -I (Hebbian, pseudo-inverse and its
+        # complement form): the K x K product is then skipped, bit for bit the same.
+        self._unit = 1 if self._identity else -1 if np.array_equal(m, -np.eye(k)) else 0
+        # Rows of U.T and of (M U).T, for asynchronous updates, made on first
+        # use (synchronous recall never needs them); with M = I (Hebbian,
+        # pseudo-inverse) they are the same array.
+        self._ut_rows: FloatArray | None = self._ut if self._ut.flags.c_contiguous else None
+        self._mut_cache: FloatArray | None = self._ut_rows if self._identity else None
 
     @staticmethod
     def _float32_exact(u: NDArray[Any], m: FloatArray, d: FloatArray) -> bool:
@@ -239,7 +288,7 @@ class QuadraticNetwork(Network):
 
     def _batch_fields(self, states: NDArray[np.int8], out: NDArray[np.float64]) -> None:
         s = states.astype(self.dtype)
-        coupled = (s @ self._ut) @ self._m  # (B, K)
+        coupled = self._couple(s @ self._ut)  # (B, K)
         h = coupled @ self._ut.T
         s *= self._d
         h -= s
@@ -260,14 +309,24 @@ class QuadraticNetwork(Network):
         quad -= (s * s).astype(np.float64) @ self._d.astype(np.float64)
         return np.asarray(-0.5 * self.scale * quad + states.astype(np.float64) @ self.threshold)
 
+    def _couple(self, projections: FloatArray) -> FloatArray:
+        """``projections @ M``."""
+        if self._unit == 1:
+            return projections
+        if self._unit == -1:
+            return np.negative(projections, out=projections)
+        return np.asarray(projections @ self._m)
+
     def start_cache(self, state: NDArray[np.int8]) -> FloatArray:
-        return np.asarray((state.astype(self.dtype) @ self._ut) @ self._m)
+        return self._couple(np.asarray(state.astype(self.dtype) @ self._ut))
 
     def gather_rows(self, idx: NDArray[np.intp]) -> tuple[FloatArray, ...]:
         theta: FloatArray = self.threshold[idx]
+        if self._ut_rows is None:
+            self._ut_rows = np.ascontiguousarray(self._ut)
         if self._mut_cache is None:
-            self._mut_cache = np.ascontiguousarray(self._ut @ self._m.T)
-        return self._ut[idx], self._mut_cache[idx], self._d[idx], theta
+            self._mut_cache = self._ut_rows if self._identity else np.ascontiguousarray(self._ut @ self._m.T)
+        return self._ut_rows[idx], self._mut_cache[idx], self._d[idx], theta
 
     def prefix_fields(
         self,
@@ -291,6 +350,76 @@ class QuadraticNetwork(Network):
 
     def apply_changes(self, cache: FloatArray, rows: tuple[FloatArray, ...], delta: NDArray[np.int8]) -> None:
         cache += delta.astype(self.dtype) @ rows[1]
+
+
+class MatrixNetwork(Network):
+    """Pairwise network holding its N x N weights ``W`` (symmetric, zero diagonal).
+
+    For when a low-rank form would cost more: a field of a
+    :class:`QuadraticNetwork` of rank K costs about ``2 K N``, of this one
+    ``N**2``.  Capacity sweeps use it for Storkey networks of rank ``2P >
+    N / 2``; it is never saved and never built for large N.
+
+    Parameters
+    ----------
+    weights : ndarray of shape (N, N), float64
+        Kept as given (not copied; the caller must not modify it).
+    threshold : array_like of shape (N,) or float, optional
+    """
+
+    def __init__(self, weights: NDArray[np.float64], threshold: Any = 0.0) -> None:
+        w = np.asarray(weights, dtype=np.float64)
+        if w.ndim != 2 or w.shape[0] != w.shape[1] or w.shape[0] == 0:
+            raise InvalidParameterError(f"weights must have shape (N, N), got {w.shape}")
+        n = w.shape[0]
+        self.n_neurons = n
+        self.threshold = np.broadcast_to(np.asarray(threshold, dtype=np.float64), (n,)).copy()
+        self._w = w
+
+    def weights(self) -> NDArray[np.float64]:
+        """A copy of the N x N weight matrix."""
+        return self._w.copy()
+
+    def _batch_fields(self, states: NDArray[np.int8], out: NDArray[np.float64]) -> None:
+        np.matmul(states.astype(np.float64), self._w, out=out)
+        out -= self.threshold
+
+    def energy_from_fields(
+        self, states: NDArray[np.int8], fields: NDArray[np.float64]
+    ) -> NDArray[np.float64] | None:
+        # h = W s - theta, so E = -s.W.s / 2 + theta.s = -s.h / 2 + theta.s / 2.
+        s = states.astype(np.float64)
+        return np.asarray(-0.5 * np.einsum("bi,bi->b", s, fields) + 0.5 * (s @ self.threshold))
+
+    def _batch_energy(self, states: NDArray[np.int8]) -> NDArray[np.float64]:
+        s = states.astype(np.float64)
+        quad = np.einsum("bi,bi->b", s @ self._w, s)
+        return np.asarray(-0.5 * quad + s @ self.threshold)
+
+    def start_cache(self, state: NDArray[np.int8]) -> FloatArray:
+        return np.asarray(state.astype(np.float64) @ self._w)  # W s (zero diagonal: no self term)
+
+    def gather_rows(self, idx: NDArray[np.intp]) -> tuple[FloatArray, ...]:
+        theta: FloatArray = self.threshold[idx]
+        return self._w[idx], theta
+
+    def prefix_fields(
+        self,
+        cache: FloatArray,
+        idx: NDArray[np.intp],
+        rows: tuple[FloatArray, ...],
+        current: NDArray[np.int8],
+        delta: NDArray[np.int8] | None,
+    ) -> NDArray[np.float64]:
+        w_rows, theta = rows
+        h = cache[idx]
+        if delta is not None and delta.any():
+            # Position t also sees the changes of the positions before it.
+            h = h + delta.astype(np.float64) @ np.triu(w_rows[:, idx], 1)
+        return np.asarray(h - theta)
+
+    def apply_changes(self, cache: FloatArray, rows: tuple[FloatArray, ...], delta: NDArray[np.int8]) -> None:
+        cache += delta.astype(np.float64) @ rows[0]
 
 
 #: Dense energies ``F``: a power of the overlap, or the log-sum-exp of its exponentials.
@@ -339,6 +468,7 @@ class DenseNetwork(Network):
         self.n_neurons = n
         self.threshold = np.broadcast_to(np.asarray(threshold, dtype=np.float64), (n,)).copy()
         self._xt = np.ascontiguousarray(patterns.T, dtype=np.float64)  # (N, P)
+        self._x32: NDArray[np.float32] | None = None
 
     def _closed_form(self) -> bool:
         """Whether batch fields may use the one-product closed form.
@@ -440,6 +570,154 @@ class DenseNetwork(Network):
             inter = -_logsumexp(self.beta * overlaps) / self.beta
         return np.asarray(inter + s @ self.threshold)
 
+    def _patterns32(self) -> NDArray[np.float32]:
+        """The patterns as a (P, N) float32 array (exact: the entries are -1/+1), made on first use."""
+        if self._x32 is None:
+            self._x32 = np.ascontiguousarray(self._xt.T, dtype=np.float32)
+        return self._x32
+
+    def mean_field_step(self, states: NDArray[np.int8]) -> MeanFieldStep:
+        """One synchronous mean-field (concave-convex) step of the exponential rule.
+
+        The energy ``E(s) = -lse(beta X s) / beta + theta.s`` is a convex
+        function plus a linear one, so it lies above its tangent at ``s``;
+        the state of the cube that minimises the tangent,
+        ``s' = sign(X.T softmax(beta X s) - theta)`` (ties keep ``s``), has
+        ``E(s') < E(s)`` whenever ``s' != s`` (Yuille & Rangarajan 2003;
+        Ramsauer et al. 2020 for the continuous case).  A run of these steps
+        therefore never cycles and never raises the energy.
+
+        The two products run in float32: the overlaps ``X s`` are integers
+        below 2**24, hence exact, and the softmax mix is re-done in float64
+        for the states with any field near its tie.  The energy comes from
+        the overlaps already computed, in float64.
+
+        Parameters
+        ----------
+        states : ndarray of shape (B, N), int8
+
+        Returns
+        -------
+        MeanFieldStep
+            Energies of ``states``, the next states, and whether each state is
+            also a fixed point of the exact one-neuron update.
+        """
+        if self.kind != LOG_SUM_EXP:
+            raise InvalidParameterError(f"mean-field steps need the {LOG_SUM_EXP} kind, got {self.kind!r}")
+        x32 = self._patterns32()
+        beta = self.beta
+        # Overlaps relative to each state's largest: exact integers in float32.
+        rel = states.astype(np.float32) @ x32.T
+        best = rel.max(axis=1, keepdims=True)
+        rel -= best
+        energies = self._lse_energies(states, rel, best[:, 0].astype(np.float64))
+        weights = rel * np.float32(beta) if np.isfinite(np.float32(beta)) else np.where(rel < 0, -np.inf, 0.0)
+        np.exp(weights, out=weights)
+        weights /= weights.sum(axis=1, keepdims=True)
+        # Bound on float32 rounding of the softmax and of the mix, with room to spare.
+        error = np.float32((2 * x32.shape[0] + 16) * np.finfo(np.float32).eps)
+        mix = _softmax_mix(weights.astype(np.float32, copy=False), x32, float(error) / 4)  # X.T softmax
+        field = mix - self.threshold.astype(np.float32) if self.threshold.any() else mix
+        new = decide(field, states)
+        close = np.flatnonzero((np.abs(field) < error).any(axis=1))
+        if close.size:
+            # The float32 sign may be wrong here: the same step in float64 for these states.
+            exact = np.exp(beta * rel[close].astype(np.float64))
+            exact /= exact.sum(axis=1, keepdims=True)
+            mix64 = exact @ self._xt.T
+            new[close] = decide(mix64 - self.threshold, states[close])
+        settled = np.flatnonzero(~(new != states).any(axis=1))
+        stable = np.zeros(states.shape[0], dtype=bool)
+        if settled.size:
+            mix_settled = mix[settled].astype(np.float64)
+            if close.size:
+                where = np.searchsorted(settled, close)
+                hit = where < settled.size
+                hit[hit] = settled[where[hit]] == close[hit]
+                mix_settled[where[hit]] = mix64[hit]
+            stable[settled] = self._exactly_stable(states[settled], mix_settled, float(error))
+        return MeanFieldStep(energies, new, stable)
+
+    def _lse_energies(
+        self, states: NDArray[np.int8], rel: NDArray[np.float32], best: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """Float64 energies from overlaps ``rel`` relative to each row's largest, ``best``.
+
+        Terms below ``exp(-40)`` of the largest cannot change a float64 sum
+        of at most 2**24 terms that includes 1, so only the patterns where
+        some row has a larger term are exponentiated in float64.
+        """
+        beta = self.beta
+        used = np.flatnonzero((rel > np.float32(-40.0 / beta)).any(axis=0))
+        total = np.exp(beta * rel[:, used].astype(np.float64)).sum(axis=1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            lse = beta * best + np.log(total)
+        return np.asarray(-lse / beta + states.astype(np.float64) @ self.threshold)
+
+    def _exactly_stable(
+        self, states: NDArray[np.int8], mix: NDArray[np.float64], error: float
+    ) -> NDArray[np.bool_]:
+        """Whether each state is a fixed point of the exact one-neuron update, given ``X.T softmax``.
+
+        For a neuron with value ``s``, the share ``q`` of softmax weight on the
+        patterns that disagree with it is ``(1 - s mix) / 2``; flipping it
+        changes the energy by ``log(e^(-2b) (1 - q) + e^(2b) q) / b``, so it
+        stays put when ``q`` is at most a bound that depends only on ``s`` and
+        its threshold.  States with ``q`` within rounding of the bound, and any
+        ``beta`` where the bound itself is not accurate, go through the exact
+        float64 :meth:`fields`.
+        """
+        if states.size == 0:
+            return np.zeros(0, dtype=bool)
+        if not self._closed_form() or (states == 0).any():
+            return np.asarray(~(decide(self.fields(states), states) != states).any(axis=1))
+        s = states.astype(np.float64)
+        q = 0.5 * (1.0 - s * mix)
+        bound = self._flip_bound(s)
+        margin = error * (1.0 + np.abs(bound))
+        near = np.flatnonzero((np.abs(q - bound) <= margin).any(axis=1))
+        stable: NDArray[np.bool_] = np.asarray(~(q > bound).any(axis=1))
+        if near.size:
+            exact = self.fields(states[near])
+            stable[near] = ~(decide(exact, states[near]) != states[near]).any(axis=1)
+        return np.asarray(stable)
+
+    def flip_candidates(self, states: NDArray[np.int8]) -> NDArray[np.bool_]:
+        """Neurons that the exact one-neuron update might change, each state taken as it is.
+
+        False means the neuron certainly keeps its value: its field, computed
+        in float32 with a bound on the rounding, is on its side of the tie by
+        more than the bound.  For the exponential rule this costs two float32
+        products and no logarithm; otherwise the float64 :meth:`fields` decide,
+        with fields within 1e-6 of a tie counted as candidates.
+        """
+        if self.kind != LOG_SUM_EXP or not self._closed_form():
+            fields = self.fields(states)
+            return np.asarray((decide(fields, states) != states) | (np.abs(fields) < 1e-6))
+        x32 = self._patterns32()
+        rel = states.astype(np.float32) @ x32.T
+        rel -= rel.max(axis=1, keepdims=True)
+        weights = rel * np.float32(self.beta)
+        np.exp(weights, out=weights)
+        weights /= weights.sum(axis=1, keepdims=True)
+        error = float((2 * x32.shape[0] + 16) * np.finfo(np.float32).eps)
+        mix = _softmax_mix(weights, x32, error / 4).astype(np.float64)
+        s = states.astype(np.float64)
+        q = 0.5 * (1.0 - s * mix)
+        bound = self._flip_bound(s)
+        return np.asarray((q >= bound - error * (1.0 + np.abs(bound))) | (states == 0))
+
+    def _flip_bound(self, s: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Largest share of softmax weight against a neuron's value ``s`` at which it keeps it.
+
+        Flipping changes the energy by ``log(e^(-2b) (1 - q) + e^(2b) q) / b`` (``q``
+        the share), so the neuron stays when ``q`` is at most this bound, which
+        depends only on ``s`` and the threshold.
+        """
+        two_b = 2.0 * self.beta
+        limit = np.exp(two_b * (TIE_TOLERANCE - s * self.threshold))
+        return np.asarray((limit - math.exp(-two_b)) / (math.exp(two_b) - math.exp(-two_b)))
+
     def lockstep(self, states: NDArray[np.int8]) -> DenseLockstep:
         """Single-neuron updater serving a batch of states at once (see :class:`DenseLockstep`)."""
         return DenseLockstep(self, states)
@@ -467,6 +745,26 @@ class DenseNetwork(Network):
 
     def apply_changes(self, cache: FloatArray, rows: tuple[FloatArray, ...], delta: NDArray[np.int8]) -> None:
         cache += delta.astype(np.float64) @ rows[0]
+
+
+@dataclass(frozen=True)
+class MeanFieldStep:
+    """Outcome of :meth:`DenseNetwork.mean_field_step` for a batch of states.
+
+    Attributes
+    ----------
+    energies : ndarray of shape (B,), float64
+        Energies of the states the step started from.
+    states : ndarray of shape (B, N), int8
+        States after the step.
+    stable : ndarray of shape (B,), bool
+        True for the states the step left unchanged that are also fixed points
+        of the exact one-neuron update (the asynchronous dynamics).
+    """
+
+    energies: NDArray[np.float64]
+    states: NDArray[np.int8]
+    stable: NDArray[np.bool_]
 
 
 class DenseLockstep:
@@ -573,6 +871,21 @@ class DenseLockstep:
     def energies(self, states: NDArray[np.int8]) -> NDArray[np.float64]:
         """Energies of ``states``, which must be the current states of the batch."""
         return self.net._energy_of_overlaps(states.astype(np.float64), self.overlaps)
+
+
+def _softmax_mix(weights: NDArray[np.float32], x32: NDArray[np.float32], slack: float) -> NDArray[np.float32]:
+    """``weights @ x32`` for softmax rows, leaving out weights too small to matter.
+
+    The weights of a row sum to 1; those below ``slack / P`` together move
+    any entry of the result by at most ``slack``.  Patterns that no row
+    keeps (most of them once the states are near memories) are left out of
+    the product.
+    """
+    p = x32.shape[0]
+    used = np.flatnonzero((weights >= np.float32(slack / p)).any(axis=0))
+    if used.size * _SPARSE_MIX_SHARE > p * (_SPARSE_MIX_SHARE - 1):
+        return np.asarray(weights @ x32)
+    return np.asarray(weights[:, used] @ x32[used])
 
 
 def _logsumexp(z: FloatArray) -> NDArray[np.float64]:

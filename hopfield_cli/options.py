@@ -43,6 +43,13 @@ DEFAULT_DEGREE: Final = 3
 MIN_DEGREE: Final = 2
 MAX_DEGREE: Final = 30
 
+#: How an image of another aspect ratio is brought to the network's size.
+#: ``stretch`` (every pixel kept, shapes distorted: always reported) is what
+#: models written before ``--fit`` existed did, so it stays the default.
+FitName = Literal["crop", "pad", "stretch"]
+FIT_NAMES: Final[tuple[FitName, ...]] = get_args(FitName)
+DEFAULT_FIT: Final[FitName] = "stretch"
+
 BINARIZE_METHODS = ("mean", "otsu", "dither")
 #: ``--binarize none``: keep grey levels (or colours), for the continuous rule.
 NO_BINARIZE = "none"

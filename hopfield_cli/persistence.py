@@ -20,12 +20,17 @@ from hopfield_cli._atomic import atomic_path
 from hopfield_cli._npyio import ArrayFileError, ArrayHeader, load_arrays
 from hopfield_cli.errors import HopfieldError, ModelFileError
 from hopfield_cli.model import CONTINUOUS, Model
-from hopfield_cli.options import RULE_NAMES
+from hopfield_cli.options import DEFAULT_FIT, RULE_NAMES
 from hopfield_cli.specs import REGISTRY, parameter_names, params_from_arrays
 
-#: Version 2 stores only the parameters the model's rule takes (its spec's);
+#: Version 3 adds ``fit`` (how images were brought to the model's size);
+#: version 2 stores only the parameters the model's rule takes (its spec's);
 #: version 1 stored centered, threshold, degree and beta for every rule.
-FORMAT_VERSION = 2
+#: A model that stretches images (as every earlier one did) is still written
+#: as version 2, byte for byte as before, so older readers keep reading it.
+FORMAT_VERSION = 3
+
+_STRETCH_VERSION = 2
 
 # key -> (dtype kind(s), ndim)
 _SCHEMA: dict[str, tuple[str, int]] = {
@@ -36,6 +41,7 @@ _SCHEMA: dict[str, tuple[str, int]] = {
     "shape": ("iu", 1),
     "binarize": ("U", 0),
     "channels": ("iu", 0),
+    "fit": ("U", 0),
 }
 # Rule parameters, from the registry: a new rule's parameters need no edit here.
 # Version 2 files hold those of their rule only.
@@ -48,7 +54,7 @@ _SCHEMA |= {key: (kinds, 0) for key, kinds in _PARAMETERS.items()}
 # Version 1 (frozen) held exactly these parameters, whatever the rule.
 _V1_PARAMETERS = {"centered", "threshold", "degree", "beta"}
 # Keys that files written before they existed lack (their defaults apply).
-_OPTIONAL = {"channels"}
+_OPTIONAL = {"channels", "fit"}
 # Sizes a header may declare.  A few kilobytes of deflated zeros can declare
 # gigabytes, so these are checked before any data is decompressed.
 MAX_MODEL_VALUES = 2**27  # stored values P x N (x C): 2.8 times all 60,000 MNIST digits
@@ -63,7 +69,7 @@ def save_model(model: Model, path: str | os.PathLike[str]) -> None:
     existing model survives a failed or interrupted save.
     """
     arrays: dict[str, NDArray[Any]] = {
-        "format_version": np.asarray(FORMAT_VERSION, dtype=np.int64),
+        "format_version": np.asarray(_STRETCH_VERSION, dtype=np.int64),
         "rule": np.asarray(model.rule),
         # Grey and colour memories as uint8 (one byte a value), binary ones as int8.
         "patterns": model.patterns.astype(np.uint8 if model.is_continuous else np.int8),
@@ -73,6 +79,9 @@ def save_model(model: Model, path: str | os.PathLike[str]) -> None:
         "channels": np.asarray(model.channels, dtype=np.int64),
         **model.spec.file_arrays(),
     }
+    if model.fit != DEFAULT_FIT:
+        arrays["format_version"] = np.asarray(FORMAT_VERSION, dtype=np.int64)
+        arrays["fit"] = np.asarray(model.fit)
     with atomic_path(path) as temporary, open(temporary, "wb") as handle:
         _write_npz(handle, arrays)
 
@@ -241,6 +250,7 @@ def load_model(path: str | os.PathLike[str]) -> Model:
             binarize=str(data["binarize"]),
             rule=str(data["rule"]),
             channels=channels,
+            fit=str(data["fit"]) if "fit" in data else DEFAULT_FIT,
             **params_from_arrays(params),
         )
     except HopfieldError as exc:

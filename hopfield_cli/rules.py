@@ -25,7 +25,14 @@ from numpy.typing import NDArray
 
 from hopfield_cli._validate import as_patterns, check_choice
 from hopfield_cli.errors import InvalidParameterError, LearningError
-from hopfield_cli.network import LOG_SUM_EXP, POWER, DenseNetwork, Network, QuadraticNetwork
+from hopfield_cli.network import (
+    LOG_SUM_EXP,
+    POWER,
+    DenseNetwork,
+    MatrixNetwork,
+    Network,
+    QuadraticNetwork,
+)
 from hopfield_cli.options import BINARY_RULE_NAMES, DEFAULT_DEGREE, MAX_DEGREE, MIN_DEGREE
 from hopfield_cli.options import DEFAULT_RULE as DEFAULT_RULE
 
@@ -50,6 +57,14 @@ DEFAULT_BETA_SCALE = 8.0
 #: Patterns per block of the Storkey build: the block's own factor rows are
 #: read once per pattern, the older ones once per block (see _storkey_prefixes).
 _STORKEY_BLOCK = 16
+#: Patterns per block once Storkey learning runs on the N x N sum (capacity sweeps).
+_DENSE_BLOCK = 64
+
+
+#: Smallest ``|R_kk| / max |R_kk|`` of the QR factorisation of a pseudo-inverse
+#: capacity sweep's patterns for which pattern k counts as independent of the
+#: earlier ones (below it, the projector would lose its 1e-9 accuracy).
+_QR_TOLERANCE = 1e-6
 
 
 def _check_threshold(threshold: Any) -> float:
@@ -144,15 +159,21 @@ def storkey(patterns: Any, *, threshold: float = 0.0) -> QuadraticNetwork:
     """
     x = as_patterns(patterns)
     threshold = _check_threshold(threshold)
-    return next(_storkey_prefixes(x, [x.shape[0]], threshold))
+    net = next(_storkey_prefixes(x, [x.shape[0]], threshold))
+    assert isinstance(net, QuadraticNetwork)  # without dense, always the low-rank form
+    return net
 
 
 def _storkey_prefixes(
-    x: NDArray[np.int8], loads: Sequence[int], threshold: float
-) -> Iterator[QuadraticNetwork]:
+    x: NDArray[np.int8], loads: Sequence[int], threshold: float, *, dense: bool = False
+) -> Iterator[QuadraticNetwork | MatrixNetwork]:
     """Storkey networks of the first ``P`` patterns, for each ``P`` in sorted ``loads``.
 
     The rule is incremental, so one pass over the patterns serves every load.
+    With ``dense``, loads of rank ``2P > N / 2`` come as a
+    :class:`MatrixNetwork` (a field then costs ``N**2`` instead of ``4 P
+    N``), and from the first of them on the rule runs on the N x N sum
+    itself (see :func:`_storkey_dense`).
 
     Learning pattern ``mu`` needs ``c = U xi`` and ``h = U^T (M c) - d xi``
     over all earlier factor rows, matrix-vector products that would stream
@@ -170,25 +191,31 @@ def _storkey_prefixes(
     wanted = set(loads)
     last = max(wanted)
     growth = 1.0 + 2.0 / n
-    xf = x[:last].astype(np.float64)
-    gram = xf @ xf.T
-    # Factor rows are stored as columns: the network wants U^T contiguous,
-    # and columns once written never change, so the last load needs no copy.
-    factors_t = np.zeros((n, 2 * last), dtype=np.float64)
-    coupling = np.zeros((2 * last, 2 * last), dtype=np.float64)
+    gram = exact_gram(x[:last])
+    # The low-rank pass stops at the first load held as N x N weights.
+    switch = min((load for load in wanted if 4 * load > n), default=last + 1) if dense else last + 1
+    stop = min(last, switch)
+    # Factor rows xi_mu, d xi_mu interleaved, row-major: rows once written
+    # never change, so each load's network takes a prefix of them as it is.
+    factors = np.empty((2 * stop, n), dtype=np.float64)
+    coupling = np.zeros((2 * stop, 2 * stop), dtype=np.float64)
     diag = np.zeros(n, dtype=np.float64)
     # The coupling is kept as scale * coupling: the growth of all older
     # entries by 1 + 2/n per pattern is one multiplication of scale instead
     # of a pass over a K x K matrix (folded back at each block start).
     scale = 1.0
-    for first in range(0, last, _STORKEY_BLOCK):
-        block = xf[first : first + _STORKEY_BLOCK]
+    met = np.empty((stop, n)) if switch <= last else np.empty((0, n))  # the fields h of each pattern
+    for first in range(0, stop, _STORKEY_BLOCK):
+        block = x[first : min(first + _STORKEY_BLOCK, stop)].astype(np.float64)
         size = block.shape[0]
         k0 = 2 * first
         coupling[:k0, :k0] *= scale
         scale = 1.0
-        old_t = factors_t[:, :k0]
-        c_old = block @ old_t  # (size, k0), the transpose of C
+        # C^T = U_old X_b^T: the rows xi_nu give the Gram matrix, only the
+        # rows d xi_nu need a product.
+        c_old = np.empty((size, k0))
+        c_old[:, 0::2] = gram[first : first + size, :first]
+        c_old[:, 1::2] = block @ factors[1:k0:2].T
         # Old rows' share of a = M c for pattern j is (M_old C) coef[:, j];
         # coef depends on the Gram matrix alone.
         coef = np.zeros((size, size))
@@ -197,7 +224,7 @@ def _storkey_prefixes(
             coef[:, j] = coef[:, :j] @ (-powers * gram[first : first + j, first + j] / n)
             coef[j, j] = growth**j
         coupled = coupling[:k0, :k0] @ c_old.T  # (k0, size)
-        old_fields = (old_t @ coupled) @ coef  # (n, size)
+        old_fields = (coupled @ coef).T @ factors[:k0]  # (size, n)
         scaled = np.empty((size, n))  # the block's rows d * xi, contiguous
         for j in range(size):
             mu = first + j
@@ -209,18 +236,128 @@ def _storkey_prefixes(
             a = np.empty(k)
             a[:k0] = coupled @ coef[:, j]
             a[k0:] = scale * (coupling[k0:k, :k0] @ c_old[j] + coupling[k0:k, k0:k] @ c_new)
-            h = old_fields[:, j] + a[k0:k:2] @ block[:j] + a[k0 + 1 : k : 2] @ scaled[:j]
+            h = old_fields[j]
+            h += a[k0:k:2] @ block[:j] + a[k0 + 1 : k : 2] @ scaled[:j]
             h -= diag * xi
             np.multiply(diag, xi, out=scaled[j])
-            factors_t[:, k] = xi
-            factors_t[:, k + 1] = scaled[j]
+            factors[k] = xi
+            factors[k + 1] = scaled[j]
             scale *= growth
             coupling[:k, k] = coupling[k, :k] = -a / (n * scale)
             coupling[k, k] = coupling[k, k + 1] = coupling[k + 1, k] = 1.0 / (n * scale)
+            diag *= growth
+            diag += (1.0 - 2.0 * xi * h) / n
+            if met.shape[0]:
+                met[mu] = h
+            if mu + 1 in wanted and mu + 1 < switch:
+                yield QuadraticNetwork(
+                    factors[: k + 2], scale * coupling[: k + 2, : k + 2], diag.copy(), threshold, copy=False
+                )
+    if switch <= last:
+        full = np.zeros((n, n))
+        _continue_storkey(full, x[:stop], met, growth)
+        yield from _storkey_dense(x, sorted(wanted), stop, full, diag, gram, threshold)
+
+
+def _storkey_dense(
+    x: NDArray[np.int8],
+    loads: list[int],
+    start: int,
+    full: NDArray[np.float64],
+    diag: NDArray[np.float64],
+    gram: NDArray[np.float64],
+    threshold: float,
+) -> Iterator[MatrixNetwork]:
+    """Storkey networks of the loads from ``start`` on, learnt on the N x N sum itself.
+
+    Unrolled, the rule is ``S_P = sum_mu g**(P - mu) / N (xi xi^T - xi h^T -
+    h xi^T)`` with ``g = 1 + 2/N``, the field ``h = (S - diag(S)) xi`` each
+    pattern meets, and the weights ``S - diag(S)``.  ``full`` holds ``S`` of
+    the first ``start`` patterns and ``diag`` its diagonal.  Patterns are
+    taken in blocks of at most :data:`_DENSE_BLOCK` ending at the loads:
+    ``S xi`` of the whole block is one product with the block start's ``S``,
+    the block's own earlier patterns add their rank-two terms (through the
+    Gram matrix and their fields), and at the block's end ``S`` grows by a
+    product of rank twice the block.  Only the loads' weights are copied out.
+    Blocks are larger than in the low-rank pass: their cost per pattern
+    inside is O(block N), against O(N**2) for the products.
+    """
+    n = full.shape[0]
+    growth = 1.0 + 2.0 / n
+    done = start
+    weights = full.copy()
+    np.fill_diagonal(weights, 0.0)
+    yield MatrixNetwork(weights, threshold)
+    ends: list[int] = []
+    for load in loads:
+        if load > done:
+            ends.extend(range(max(ends, default=done) + _DENSE_BLOCK, load, _DENSE_BLOCK))
+            ends.append(load)
+    for end in ends:
+        block = x[done:end].astype(np.float64)
+        size = end - done
+        base = block @ full  # rows S xi (S is symmetric)
+        fields = np.empty((size, n))
+        for j in range(size):
+            mu = done + j
+            xi = block[j]
+            weight = growth ** np.arange(j - 1, -1, -1) / n
+            overlap = gram[done:mu, mu]
+            h = growth**j * base[j]
+            if j:
+                met_overlap = fields[:j] @ xi
+                h += (weight * (overlap - met_overlap)) @ block[:j] - (weight * overlap) @ fields[:j]
+            h -= diag * xi
+            fields[j] = h
             diag = growth * diag + (1.0 - 2.0 * xi * h) / n
-            if mu + 1 in wanted:
-                k += 2
-                yield QuadraticNetwork(factors_t[:, :k].T, scale * coupling[:k, :k], diag.copy(), threshold)
+        _continue_storkey(full, x[done:end], fields, growth)
+        done = end
+        if end in loads:
+            weights = full.copy()
+            np.fill_diagonal(weights, 0.0)
+            yield MatrixNetwork(weights, threshold)
+
+
+def _continue_storkey(
+    full: NDArray[np.float64], x: NDArray[np.int8], met: NDArray[np.float64], growth: float
+) -> None:
+    """Add the patterns ``x``, which met the fields ``met``, to the unrolled sum ``full`` in place.
+
+    ``sum_mu c_mu (xi xi^T - xi h^T - h xi^T)`` is ``Z^T (M Z)`` with the
+    rows ``Z = [X; H]`` and ``M Z = [C (X - H); -C X]``: one product.
+    """
+    n = full.shape[0]
+    weight = (growth ** np.arange(x.shape[0] - 1, -1, -1) / n)[:, np.newaxis]
+    xf = x.astype(np.float64)
+    rows = np.concatenate([xf, met])
+    coupled = np.concatenate([weight * (xf - met), -weight * xf])
+    full *= growth ** x.shape[0]
+    full += rows.T @ coupled
+
+
+def exact_gram(x: NDArray[np.int8]) -> NDArray[np.float64]:
+    """The Gram matrix ``X X^T`` of -1/+1 patterns, exactly, as float64.
+
+    Computed in float32 over column blocks: every partial sum is an integer
+    of magnitude at most N, exact in float32 below 2**24 neurons, and
+    single precision runs at twice the speed on the same data.  The blocks
+    keep the float32 copy of the patterns in cache.
+    """
+    p, n = x.shape
+    if n >= 2**24:
+        xf = x.astype(np.float64)
+        return np.asarray(xf @ xf.T)
+    gram = np.zeros((p, p), dtype=np.float64)
+    step = _column_step(p)
+    for start in range(0, n, step):
+        part = x[:, start : start + step].astype(np.float32)
+        gram += part @ part.T
+    return gram
+
+
+def _column_step(rows: int) -> int:
+    """Columns per block of a (rows, N) float product whose operand stays near 4 MB."""
+    return max(256, (1 << 19) // max(1, rows))
 
 
 def pseudoinverse(patterns: Any, *, threshold: float = 0.0) -> QuadraticNetwork:
@@ -230,10 +367,12 @@ def pseudoinverse(patterns: Any, *, threshold: float = 0.0) -> QuadraticNetwork:
     stored pattern satisfies ``W xi = (1 - d) xi`` with ``d = diag`` of the
     projector in [0, 1): it is a fixed point however correlated the patterns
     are, and capacity approaches N (Personnaz et al. 1985).  The projector is
-    built from an orthonormal basis of the span (economy SVD of the P x N
-    patterns, O(P^2 N)): the rows of ``L^-1 X``, with the Cholesky factor
-    ``L`` of the Gram matrix ``X X^T``, when they come out orthonormal to
-    1e-9 (about five times faster), else the economy SVD, which is better
+    ``B^T B`` with the orthonormal rows ``B = L^-1 X``, where ``L`` is the
+    Cholesky factor of the Gram matrix ``X X^T = L L^T``: all the algebra is
+    on P x P matrices, and the only O(P^2 N) steps are two matrix-matrix
+    products (the exact Gram matrix, and ``B``).  When ``L^-1 X X^T L^-T``
+    is not the identity to 1e-9 (nearly dependent patterns), the economy
+    SVD of the patterns gives the basis instead, which is better
     conditioned.  Both give the same weights as inverting ``X X^T``.
 
     Linearly dependent patterns (duplicates, inverses, or more patterns than
@@ -276,7 +415,7 @@ def pseudoinverse(patterns: Any, *, threshold: float = 0.0) -> QuadraticNetwork:
     threshold = _check_threshold(threshold)
     p, n = x.shape
     if p < n:
-        basis = _cholesky_basis(x.astype(np.float64))
+        basis = _cholesky_basis(x)
         if basis is not None and basis.shape[0] == p:
             return _projection_network(basis, threshold)
     _, singular, vt = np.linalg.svd(x.astype(np.float64), full_matrices=False)
@@ -292,8 +431,10 @@ def pseudoinverse(patterns: Any, *, threshold: float = 0.0) -> QuadraticNetwork:
 
 
 def _projection_network(basis: NDArray[np.float64], threshold: float) -> QuadraticNetwork:
-    """Zero-diagonal projector onto the span of the orthonormal rows of ``basis``."""
-    return QuadraticNetwork(basis, np.eye(basis.shape[0]), (basis**2).sum(axis=0), threshold)
+    """Zero-diagonal projector onto the span of the orthonormal rows of ``basis`` (kept, not copied)."""
+    basis = np.ascontiguousarray(basis)
+    self_coupling = np.einsum("kn,kn->n", basis, basis)
+    return QuadraticNetwork(basis, np.eye(basis.shape[0]), self_coupling, threshold, copy=False)
 
 
 def _pseudoinverse_prefixes(
@@ -301,38 +442,78 @@ def _pseudoinverse_prefixes(
 ) -> Iterator[QuadraticNetwork]:
     """Pseudo-inverse networks of the first ``P`` patterns, for each ``P`` in sorted ``loads``.
 
-    One Cholesky factorisation of the Gram matrix ``X X^T = L L^T`` serves
-    every load: the rows of ``L^-1 X`` are orthonormal, and the first P of
-    them span the first P patterns.  A load whose patterns are dependent or
-    ill-conditioned, or reach N, falls back to :func:`pseudoinverse`.
+    One factorisation serves every load: the first P rows of an orthonormal
+    basis ``B`` of the patterns, built in pattern order, span the first P
+    patterns.  Up to ``P = N / 2`` the network is ``B^T B`` (rank P); past
+    it, the projector is written through the orthogonal complement, ``B^T B
+    = I - Q^T Q`` with N - P orthonormal rows ``Q``, so that the
+    zero-diagonal weights are ``-Q^T Q`` with ``diag(Q^T Q)`` removed: rank
+    ``N - P``, never more than N / 2.  ``B`` comes from the Cholesky factor
+    of the Gram matrix when no load passes N / 2 (see :func:`pseudoinverse`),
+    else from one complete QR of ``X^T``, whose last N - P columns are every
+    load's ``Q``.  A load whose patterns are dependent or ill-conditioned,
+    or reach N, falls back to :func:`pseudoinverse`.
     """
     n = x.shape[1]
     last = min(max(loads), n - 1)
-    basis = _cholesky_basis(x[:last].astype(np.float64))
+    if 2 * last <= n:
+        basis = _cholesky_basis(x[:last])
+        for load in loads:
+            if basis is not None and load <= basis.shape[0]:
+                yield _projection_network(basis[:load], threshold)
+            else:
+                yield pseudoinverse(x[:load], threshold=threshold)
+        return
+    q, r = np.linalg.qr(x[:last].T.astype(np.float64), mode="complete")
+    rows = np.ascontiguousarray(q.T)  # rows[:P] span the first P patterns, rows[P:] the rest
+    size = np.abs(np.diagonal(r))
+    # A pattern nearly in the span of the earlier ones ends the usable prefix.
+    small = np.flatnonzero(size < _QR_TOLERANCE * size.max(initial=0.0))
+    good = int(small[0]) if small.size else last
     for load in loads:
-        if basis is not None and load <= basis.shape[0]:
-            yield _projection_network(np.ascontiguousarray(basis[:load]), threshold)
-        else:
+        if load > good:
             yield pseudoinverse(x[:load], threshold=threshold)
+        elif 2 * load <= n:
+            yield _projection_network(rows[:load], threshold)
+        else:
+            complement = rows[load:]
+            self_coupling = -np.einsum("kn,kn->n", complement, complement)
+            yield QuadraticNetwork(complement, -np.eye(n - load), self_coupling, threshold, copy=False)
 
 
-def _cholesky_basis(xf: NDArray[np.float64]) -> NDArray[np.float64] | None:
+def _cholesky_basis(x: NDArray[np.int8]) -> NDArray[np.float64] | None:
     """Orthonormal rows ``L^-1 X`` spanning the leading patterns, via ``X X^T = L L^T``.
 
-    Row ``k`` spans the first ``k + 1`` patterns.  Ill-conditioned patterns
-    lose orthonormality, so only the leading rows whose block of
-    ``B B^T - I`` stays below 1e-9 are returned; None when there are none
-    (or the Gram matrix is singular).
+    Row ``k`` spans the first ``k + 1`` patterns.  Orthonormality is checked
+    in P x P algebra on the exact Gram matrix ``G``: ``B B^T = L^-1 G L^-T``.
+    Ill-conditioned patterns lose it, so only the leading rows whose block
+    of ``L^-1 G L^-T - I`` stays below 1e-9 are returned; None when there
+    are none (or the Gram matrix is singular).
     """
+    gram = exact_gram(x)
     try:
-        chol = np.linalg.cholesky(xf @ xf.T)
+        chol = np.linalg.cholesky(gram)
     except np.linalg.LinAlgError:
         return None
-    basis = np.linalg.solve(chol, xf)
-    error = np.abs(basis @ basis.T - np.eye(xf.shape[0]))
+    p = gram.shape[0]
+    inverse = np.linalg.solve(chol, np.eye(p))
+    inverse = np.tril(inverse)  # exactly lower triangular: row k mixes the first k + 1 patterns
+    error = np.abs(inverse @ gram @ inverse.T - np.eye(p))
     row_error = np.maximum.accumulate(np.tril(error).max(axis=1))
     good = int(np.count_nonzero(row_error < 1e-9))
-    return np.ascontiguousarray(basis[:good]) if good else None
+    if not good:
+        return None
+    return _times_patterns(inverse[:good, :good], x[:good])
+
+
+def _times_patterns(left: NDArray[np.float64], x: NDArray[np.int8]) -> NDArray[np.float64]:
+    """``left @ x`` for -1/+1 patterns ``x``, over column blocks (no float64 copy of ``x``)."""
+    p, n = x.shape
+    out = np.empty((left.shape[0], n), dtype=np.float64)
+    step = _column_step(p)
+    for start in range(0, n, step):
+        np.matmul(left, x[:, start : start + step].astype(np.float64), out=out[:, start : start + step])
+    return out
 
 
 def _check_degree(degree: Any) -> int:

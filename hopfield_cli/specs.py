@@ -114,6 +114,17 @@ class RuleSpec:
         """Theoretical capacities for random unbiased patterns of N neurons."""
         return {}
 
+    def theory_log10(self, neurons: int, noise: float) -> dict[str, float]:
+        """Decimal logarithms of :meth:`theory`'s lines, finite even where a line overflows a float."""
+        return {name: math.log10(value) for name, value in self.theory(neurons, noise).items() if value > 0}
+
+    def effective_params(self, neurons: int) -> dict[str, Any]:
+        """:meth:`params` with the defaults worked out from the data filled in (N neurons)."""
+        return self.params()
+
+    #: How a parameter left to the rule (None) is worked out, by name.
+    default_notes: ClassVar[dict[str, str]] = {}
+
     def grid(self, neurons: int, lines: dict[str, float]) -> NDArray[np.float64]:
         """Loads (as floats) of the default capacity grid, before rounding."""
         raise InvalidParameterError(f"capacity sweeps binary rules; the {self.name} rule has no grid")
@@ -121,10 +132,19 @@ class RuleSpec:
     def default_loads(
         self, neurons: int, *, available: int | None = None, noise: float = DEFAULT_NOISE
     ) -> list[int]:
-        """A grid of about :data:`GRID_POINTS` increasing loads past the theory line."""
+        """A grid of about :data:`GRID_POINTS` increasing loads past the theory line.
+
+        With ``available`` patterns (a user's images), the loads stop there; when
+        fewer than half the grid's points remain, the grid runs from
+        ``available / GRID_POINTS`` to ``available`` instead.
+        """
         grid = self.grid(neurons, self.theory(neurons, noise))
         if available is not None:
-            grid = grid[grid <= available] if np.any(grid <= available) else np.array([available])
+            grid = grid[grid <= available]
+            if grid.size < GRID_POINTS // 2:
+                # Fewer patterns than the grid reaches (12 photos at N = 4096): a grid up to
+                # all of them, not one point, so the curve shows where recall starts to fail.
+                grid = _linear(float(available))
         return sorted({max(1, int(round(v))) for v in grid})
 
 
@@ -226,7 +246,7 @@ class StorkeySpec(BinarySpec):
         return rules.storkey(patterns, threshold=self.threshold)
 
     def prefixes(self, patterns: NDArray[np.int8], loads: Sequence[int]) -> Iterator[Network]:
-        yield from rules._storkey_prefixes(patterns, loads, self.threshold)
+        yield from rules._storkey_prefixes(patterns, loads, self.threshold, dense=True)
 
     def theory(self, neurons: int, noise: float) -> dict[str, float]:
         return {"N/sqrt(2 ln N)": neurons / math.sqrt(2 * math.log(neurons))}
@@ -284,6 +304,11 @@ class PolynomialSpec(BinarySpec):
             line = math.inf
         return {"N^(n-1)/(2 (2n-3)!! ln N)": line}
 
+    def theory_log10(self, neurons: int, noise: float) -> dict[str, float]:
+        double_factorial = math.prod(range(2 * self.degree - 3, 0, -2))
+        log10 = (self.degree - 1) * math.log10(neurons) - math.log10(2 * double_factorial * math.log(neurons))
+        return {"N^(n-1)/(2 (2n-3)!! ln N)": log10}
+
     def grid(self, neurons: int, lines: dict[str, float]) -> NDArray[np.float64]:
         return _dense_grid(neurons, lines)
 
@@ -314,6 +339,17 @@ class ExponentialSpec(BinarySpec):
         info = 0.5 * ((1 + x) * math.log1p(x) + (1 - x) * math.log1p(-x)) if x < 1 else math.log(2.0)
         exponent = neurons * info / 2
         return {"exp(N I(1-2 noise)/2)": math.exp(exponent) if exponent < 700 else math.inf}
+
+    def theory_log10(self, neurons: int, noise: float) -> dict[str, float]:
+        x = abs(1.0 - 2.0 * check_fraction("noise", noise))
+        info = 0.5 * ((1 + x) * math.log1p(x) + (1 - x) * math.log1p(-x)) if x < 1 else math.log(2.0)
+        return {"exp(N I(1-2 noise)/2)": neurons * info / 2 / math.log(10.0)}
+
+    default_notes: ClassVar[dict[str, str]] = {"beta": "8/sqrt(N)"}
+
+    def effective_params(self, neurons: int) -> dict[str, Any]:
+        beta = rules.default_beta(neurons) if self.beta is None else self.beta
+        return self.params() | {"beta": beta}
 
     def grid(self, neurons: int, lines: dict[str, float]) -> NDArray[np.float64]:
         return _dense_grid(neurons, lines)

@@ -75,10 +75,16 @@ def test_same_seed_same_result_other_seed_other_result() -> None:
     assert [p.overlap for p in other.points] != [p.overlap for p in first.points]
 
 
-def test_result_does_not_depend_on_jobs() -> None:
+@pytest.mark.parametrize(
+    ("rule", "loads"),
+    # Loads past N / 4 (Storkey) and N / 2 (pseudo-inverse) take the nested
+    # dense and complement forms, continued from the previous load.
+    [("storkey", [2, 6, 10, 14]), ("pseudoinverse", [6, 20, 30, 40])],
+)
+def test_result_does_not_depend_on_jobs(rule: str, loads: list[int]) -> None:
     calls: list[int] = []
-    serial = small_sweep(rule="storkey", trials=3)
-    parallel = small_sweep(rule="storkey", trials=3, jobs=2, progress=calls.append)
+    serial = small_sweep(rule=rule, loads=loads, trials=3)
+    parallel = small_sweep(rule=rule, loads=loads, trials=3, jobs=2, progress=calls.append)
     assert parallel == serial
     assert sum(calls) == 4 * 3
 

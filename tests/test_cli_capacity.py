@@ -102,3 +102,50 @@ def test_capacity_bad_options(args: tuple[str, ...], option: str) -> None:
 def test_capacity_loads_beyond_the_images_is_an_error() -> None:
     result = invoke("capacity", "--images", SAMPLES, "--size", "8", "--loads", "20", "-q")
     assert_clean_error(result, 1, "20")
+
+
+def test_capacity_on_images_sweeps_a_grid_by_default() -> None:
+    from _cli_support import SAMPLES
+
+    result = invoke(
+        "capacity", "--images", SAMPLES, "--size", "16", "--rule", "hebbian", "--trials", "1", "--seed", "1",
+        "--json", "-q",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (record,) = json_lines(result.stdout)
+    assert [point["load"] for point in record["points"]] == list(range(1, 13))  # not one point at P = 12
+
+
+def test_default_loads_for_few_images_reach_all_of_them() -> None:
+    from hopfield_cli.capacity import default_loads
+
+    assert default_loads("hebbian", 4096, available=12) == list(range(1, 13))
+    assert default_loads("storkey", 4096, available=600) == [50 * k for k in range(1, 13)]
+    many = default_loads("hebbian", 256, available=10_000)
+    assert many == default_loads("hebbian", 256)  # enough images: the rule's own grid
+
+
+def test_plot_of_rules_decades_apart_has_a_log_axis_and_named_theory_lines() -> None:
+    import matplotlib.pyplot as plt
+
+    from hopfield_cli.capacity import capacity_figure, capacity_sweep
+
+    results = [
+        capacity_sweep(rule, neurons=64, trials=1, cues=4, rng=1, max_iter=5)
+        for rule in ("hebbian", "exponential")
+    ]
+    figure = capacity_figure(results)
+    try:
+        (axis,) = figure.axes
+        assert axis.get_xscale() == "log"
+        labels = [text.get_text() for text in axis.get_legend().get_texts()]
+        assert "hebbian theory: 0.138N = 9" in labels
+        assert "exponential theory: exp(N I(1-2 noise)/2) = 130360 (off the axis)" in labels
+        assert len(axis.texts) == 0  # no labels written on the plot, so none can collide
+    finally:
+        plt.close(figure)
+    single = capacity_figure(results[:1])
+    try:
+        assert single.axes[0].get_xscale() == "linear"  # one rule's grid: a plain axis
+    finally:
+        plt.close(single)

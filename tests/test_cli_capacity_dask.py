@@ -31,8 +31,8 @@ SEED = 13
 def cluster() -> Iterator[LocalCluster]:
     """Two single-threaded worker processes behind a scheduler on loopback.
 
-    Free ports only (no dashboard, so no clash on 8787), and timeouts generous enough for
-    a machine whose cores other test runs share, yet bounded.
+    Free ports only, and timeouts generous enough for a machine whose cores other test runs
+    share, yet bounded.
     """
     with (
         dask.config.set({"distributed.comm.timeouts.connect": "60s"}),
@@ -42,8 +42,10 @@ def cluster() -> Iterator[LocalCluster]:
             processes=True,
             host="127.0.0.1",
             scheduler_port=0,
-            dashboard_address=None,
-            worker_dashboard_address=None,
+            # Any free port: 8787 may be taken by another cluster on this machine (None still
+            # starts the scheduler's HTTP server on 8787).
+            dashboard_address="127.0.0.1:0",
+            worker_dashboard_address="127.0.0.1:0",
         ) as local,
     ):
         yield local

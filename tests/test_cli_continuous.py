@@ -239,9 +239,18 @@ def test_inspect_grey_model(photo_models: dict[str, Path], tmp_path: Path) -> No
     assert "closest pair" in result.stderr
 
 
-def test_inspect_grey_model_has_no_weights(photo_models: dict[str, Path], tmp_path: Path) -> None:
-    result = invoke("inspect", photo_models["grey"], "--weights", tmp_path / "w.png")
-    assert_clean_error(result, 1, "no pairwise weight matrix")
+def test_inspect_grey_model_draws_pattern_correlations(photo_models: dict[str, Path], tmp_path: Path) -> None:
+    from hopfield_cli import figures
+
+    result = invoke("inspect", photo_models["grey"], "--weights", tmp_path / "w.png", "-q")
+    assert result.exit_code == 0, result.output
+    with Image.open(tmp_path / "w.png") as image:
+        pixels = np.asarray(image)
+    top = 2 * figures.LABEL + figures.MARGIN
+    # Six pictures, cells of ceil(256 / 6) = 43 px; each is fully correlated with itself.
+    for k in range(6):
+        centre = 43 * k + 21
+        assert tuple(pixels[top + centre, figures.MARGIN + centre]) == (255, 0, 0)
 
 
 def test_capacity_refuses_the_continuous_rule() -> None:

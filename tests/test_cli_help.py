@@ -61,3 +61,85 @@ def test_python_dash_m_runs_the_cli() -> None:
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     assert done.returncode == 0
     assert "recall [OPTIONS] {MODEL} {INPUT...}" in done.stdout.splitlines()[0]
+
+
+def _help(*args: str) -> str:
+    from _cli_support import runner
+
+    result = runner.invoke(app, [*args, "--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_top_level_help_shows_whole_command_lines() -> None:
+    from hopfield_cli.cli import _SHORT_HELP
+
+    text = _help()
+    commands = text.split("Commands:")[1]
+    assert "..." not in commands and "…" not in commands
+    for command in COMMANDS:
+        assert f"  {command:<8}  {_SHORT_HELP[command]}" in text
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_uses_word_metavars_and_one_default_style(command: str) -> None:
+    text = _help(command)
+    import re
+
+    assert re.search(r"<[a-z]", text) is None  # no <path>, <float>: words
+    assert "(default" not in text and "[default: (" not in text
+    assert all(len(line) <= 80 for line in text.splitlines())
+    click_command = typer.main.get_command(app).commands[command]  # type: ignore[attr-defined]
+    for param in click_command.params:
+        if param.param_type_name == "option" and not param.is_flag:
+            assert param.metavar and param.metavar.upper() == param.metavar, (command, param.name)
+
+
+def test_metavars_name_what_goes_there() -> None:
+    text = _help("train")
+    for fragment in ("--size SIZE", "--binarize METHOD", "--fit FIT", "--rule RULE", "--limit K"):
+        assert fragment in text
+    assert "[default: 64]" in text and "[default: exponential]" in text
+    assert "One of: hebbian, storkey," in " ".join(text.split())  # choices behind a word metavar stay visible
+
+
+def test_short_version_flag() -> None:
+    result = invoke("-V")
+    assert result.exit_code == 0 and result.stdout.strip() == f"hopfield-cli {__version__}"
+
+
+def test_shell_completion_is_offered() -> None:
+    text = _help()
+    assert "--install-completion" in text and "--show-completion" in text
+    result = invoke("--show-completion", "bash")
+    assert result.exit_code == 0
+    assert "_HOPFIELD_COMPLETE=complete_bash" in result.stdout
+
+
+def test_grid_points_agree_with_the_registry() -> None:
+    from hopfield_cli.cli import _GRID_POINTS
+    from hopfield_cli.specs import GRID_POINTS
+
+    assert _GRID_POINTS == GRID_POINTS
+
+
+def test_completion_answers_the_shell() -> None:
+    import os
+    import subprocess
+    import sys
+
+    def complete(words: str) -> list[str]:
+        env = os.environ | {
+            "_HOPFIELD_COMPLETE": "complete_bash",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(len(words.split(" ")) - 1),
+        }
+        code = "import sys; sys.argv[0] = 'hopfield'; from hopfield_cli._entry import main; main()"
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    assert complete("hopfield tr") == ["train"]
+    assert complete("hopfield train --fit ") == ["crop", "pad", "stretch"]

@@ -9,6 +9,7 @@ import pytest
 from _cli_support import FOUR_PHOTOS, assert_clean_error, invoke, json_lines
 from PIL import Image
 
+from hopfield_cli import figures
 from hopfield_cli.images import load_images, to_pattern
 from hopfield_cli.persistence import load_model
 
@@ -19,6 +20,9 @@ RECORD_KEYS = {
     "overlap",
     "hamming",
     "exact",
+    "target",
+    "correct",
+    "verdict",
     "iterations",
     "converged",
     "energy",
@@ -49,7 +53,8 @@ def test_four_correlated_photos_recalled_bit_exactly(
     model = load_model(model_path)
     for record in records:
         assert RECORD_KEYS <= record.keys()
-        assert record["exact"] is True and record["converged"] is True
+        assert record["correct"] is True and record["exact"] is True and record["converged"] is True
+        assert record["target"] == record["input"] and record["verdict"] == "correct"
         assert record["nearest"] == record["input"] and record["hamming"] == 0 and record["overlap"] == 1.0
         (image,) = load_images([Path(record["output"])])
         recalled = to_pattern(image, model.shape, model.binarize)
@@ -68,7 +73,10 @@ def test_single_input_writes_one_file_and_shows_energy_table(
     result = invoke("recall", model_path, cues / "camera.png", "-o", out)
     assert result.exit_code == 0, result.output
     assert out.is_file() and result.stdout == ""
-    assert "Energy per iteration" in result.stderr and "stored" in result.stderr and "camera" in result.stderr
+    assert (
+        "Energy per iteration" in result.stderr and "correct" in result.stderr and "camera" in result.stderr
+    )
+    assert "Recall: 1/1 correct" in result.stderr
 
 
 def test_montage_and_stochastic(trained: tuple[Path, Path], tmp_path: Path) -> None:
@@ -94,7 +102,10 @@ def test_montage_and_stochastic(trained: tuple[Path, Path], tmp_path: Path) -> N
     (record,) = json_lines(result.stdout)
     assert record["exact"] is True
     with Image.open(tmp_path / "m.png") as sheet:
-        assert sheet.size == (4 + 3 * (128 + 4), 4 + 128 + 4)
+        # One framed row of three 128 px tiles (64 x 64 doubled) under its label and the column titles.
+        width = 3 * 128 + 2 * figures.GAP + 2 * figures.FRAME
+        height = figures.LABEL + 128 + 2 * figures.FRAME
+        assert sheet.size == (width + 2 * figures.MARGIN, figures.LABEL + height + 2 * figures.MARGIN)
 
 
 def test_same_seed_same_bytes(trained: tuple[Path, Path], tmp_path: Path) -> None:
@@ -124,11 +135,11 @@ def test_same_seed_same_bytes(trained: tuple[Path, Path], tmp_path: Path) -> Non
 
 def test_erased_pixels_are_unknown_not_black(trained: tuple[Path, Path], tmp_path: Path) -> None:
     model_path, _ = trained
-    cue = tmp_path / "erased.png"
+    cue = tmp_path / "camera.png"  # named like its memory: the target
     invoke("corrupt", FOUR_PHOTOS[1], "-o", cue, "--kind", "erase", "--noise", "0.6", "--seed", "2")
     result = invoke("recall", model_path, cue, "-o", tmp_path / "o.png", "--json", "-q")
     (record,) = json_lines(result.stdout)
-    assert record["exact"] and record["nearest"] == "camera"
+    assert record["correct"] and record["nearest"] == record["target"] == "camera"
 
 
 def test_missing_model_is_an_error(trained: tuple[Path, Path], tmp_path: Path) -> None:
@@ -167,7 +178,7 @@ def test_mnist_style_idx_workflow_with_limit(tmp_path: Path) -> None:
     assert len(list(cues.iterdir())) == 10
     result = invoke("recall", model, cues, "--limit", "4", "-o", tmp_path / "out", "--json", "-q")
     records = json_lines(result.stdout)
-    assert len(records) == 4 and all(r["exact"] for r in records)
+    assert len(records) == 4 and all(r["correct"] for r in records)
 
 
 @pytest.mark.parametrize("update", ["sync", "async"])
@@ -178,5 +189,29 @@ def test_four_photos_also_with_plain_hebbian(trained: tuple[Path, Path], tmp_pat
     out = tmp_path / "out"
     result = invoke("recall", model, cues, "-o", out, "--update", update, "--seed", "3", "--json", "-q")
     records = json_lines(result.stdout)
-    assert [r["exact"] for r in records] == [True] * 4
+    assert [r["correct"] for r in records] == [True] * 4
     assert all(r["nearest"] == r["input"] for r in records)
+
+
+def test_recall_table_keeps_names_apart_at_80_columns(tmp_path: Path) -> None:
+    import shutil
+
+    from _cli_support import FOUR_PHOTOS, runner
+
+    from hopfield_cli.cli import app
+
+    folder = tmp_path / "long"
+    folder.mkdir()
+    for photo in FOUR_PHOTOS:
+        shutil.copy(photo, folder / f"holiday-photo-from-the-beach-{photo.stem}.png")
+    model = tmp_path / "m.npz"
+    assert invoke("train", folder, "-o", model, "--size", "16", "-q").exit_code == 0
+    result = runner.invoke(
+        app, ["recall", str(model), str(folder), "-o", str(tmp_path / "out")], env={"COLUMNS": "80"}
+    )
+    assert result.exit_code == 0, result.output
+    table = [line for line in result.stderr.splitlines() if "hol…" in line]
+    assert len(table) == 4 and all(len(line) <= 80 for line in result.stderr.splitlines())
+    ends = [line.split("│")[1].strip() for line in table]
+    assert len(set(ends)) == 4  # each row's name still tells it apart
+    assert all(end.startswith("hol…") for end in ends) and ends[0].endswith("ronaut")

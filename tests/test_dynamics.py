@@ -14,6 +14,7 @@ from hopfield_cli.dynamics import (
     CYCLE_THEN_FIXED,
     FIXED_POINT,
     MAX_ITER,
+    SYNC_THEN_ASYNC,
     TIE_TOLERANCE,
     TWO_CYCLE,
     async_sweep,
@@ -126,10 +127,10 @@ def test_sync_continues_a_two_cycle_asynchronously_to_a_fixed_point() -> None:
 
 
 def test_continued_cycles_match_async_from_the_cue() -> None:
-    # Many correlated memories of a small dense network: sync cycles often.
+    # Many correlated memories of a small quartic network: sync cycles often.
     x = random_patterns(60, 64)
     x[:, :32] = x[0, :32]
-    net = exponential(x)
+    net = DenseNetwork(x, "power", degree=4)
     cues = np.stack([flip(x[k % 60], 0.3, k) for k in range(40)])
     stopped = recall(net, cues, update="sync", settle_cycles=False)
     cycled = [k for k, r in enumerate(stopped) if r.status == TWO_CYCLE]
@@ -254,3 +255,91 @@ def test_dense_async_batch_equals_one_cue_at_a_time(make) -> None:
         assert got.iterations == sweeps and got.status == FIXED_POINT
         assert_allclose(got.energies[-1], net.energy(state)[0], rtol=1e-12, atol=1e-9)
         assert np.all(np.diff(got.energies) <= 1e-9)
+
+
+def mean_field_reference(net: DenseNetwork, cue: np.ndarray, max_iter: int) -> tuple[np.ndarray, list[float]]:
+    """The mean-field steps written out in float64 for one cue: s <- sign(X.T softmax(beta X s) - theta)."""
+    x = net._xt.T
+    s = cue.astype(np.int8).copy()
+    energies = []
+    for _ in range(max_iter):
+        z = net.beta * (x @ s.astype(np.float64))
+        energies.append(-np.logaddexp.reduce(z) / net.beta + float(s @ net.threshold))
+        p = np.exp(z - z.max())
+        new = decide(x.T @ (p / p.sum()) - net.threshold, s)
+        if np.array_equal(new, s):
+            break
+        s = new
+    return s, energies
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.05])
+def test_exponential_sync_equals_reference_mean_field_steps(threshold: float) -> None:
+    x = random_patterns(40, 90)
+    x[:, :40] = x[0, :40]  # correlated: the steps take several rounds and often end off a fixed point
+    net = exponential(x, threshold=threshold)
+    cues = np.stack([flip(x[k % 40], 0.35, k) for k in range(30)])
+    cues[::3, :5] = 0  # unknown pixels too
+    results = recall(net, cues, update="sync", rng=3)
+    assert {r.status for r in results} <= {FIXED_POINT, SYNC_THEN_ASYNC}
+    polished = 0
+    for cue, result in zip(cues, results, strict=True):
+        state, energies = mean_field_reference(net, cue, 100)
+        steps = len(energies)
+        assert_allclose(result.energies[:steps], energies, rtol=1e-12, atol=1e-12)
+        assert result.changes[steps - 1] == 0
+        if result.status == FIXED_POINT:
+            np.testing.assert_array_equal(result.state, state)
+            assert result.iterations == steps
+        else:
+            polished += 1
+            # Exact async sweeps from where the steps stopped, with their own generator.
+            assert result.iterations > steps
+        fields = net.fields(result.state)[0]
+        np.testing.assert_array_equal(decide(fields, result.state), result.state)
+    assert 0 < polished < len(cues)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    p=st.integers(1, 30),
+    n=st.integers(4, 60),
+    seed=st.integers(0, 2**32 - 1),
+    beta=st.sampled_from([None, 0.05, 0.5, 1.9, 6.0]),
+    threshold=st.sampled_from([0.0, 0.3]),
+)
+def test_exponential_sync_energy_never_rises_and_ends_at_a_fixed_point(
+    p: int, n: int, seed: int, beta: float | None, threshold: float
+) -> None:
+    rng = np.random.default_rng(seed)
+    x = rng.choice(np.array([-1, 1], dtype=np.int8), size=(p, n))
+    net = exponential(x, beta=beta, threshold=threshold)
+    cues = rng.choice(np.array([-1, 0, 1], dtype=np.int8), size=(3, n))
+    for result in recall(net, cues, update="sync", rng=seed):
+        steps = np.diff(result.energies[1:])  # from the first fully known state on
+        assert np.all(steps <= 1e-9 * (1 + np.abs(result.energies[1:-1])))
+        assert result.converged and result.status in (FIXED_POINT, SYNC_THEN_ASYNC)
+        assert result.changes[-1] == 0 and result.energies.shape == (result.iterations + 1,)
+        assert_allclose(result.energies[-1], net.energy(result.state)[0], rtol=1e-12, atol=1e-12)
+        fields = net.fields(result.state)[0]
+        np.testing.assert_array_equal(decide(fields, result.state), result.state)
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.02])
+def test_dense_async_jumps_stay_equal_to_the_one_neuron_loop(threshold: float) -> None:
+    # Cues two flips from their pattern: each sweep's look-ahead jumps over most of the order.
+    x = random_patterns(25, 150)
+    x[:, :60] = x[0, :60]
+    net = exponential(x, threshold=threshold)
+    cues = np.stack([flip(x[k % 25], 2 / 150, k) for k in range(12)])
+    together = recall(net, cues, update="async", rng=9)
+    generators = np.random.default_rng(9).spawn(len(cues))
+    for cue, got, generator in zip(cues, together, generators, strict=True):
+        state = cue.copy()
+        sweeps = 0
+        while True:
+            sweeps += 1
+            if async_sweep(net, state, generator, block=1) == 0:
+                break
+        np.testing.assert_array_equal(got.state, state)
+        assert got.iterations == sweeps and got.status == FIXED_POINT

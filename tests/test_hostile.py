@@ -287,7 +287,7 @@ def test_json_is_always_valid_and_warnings_never_leak(tmp_path: Path, image_dir:
         raise ValueError(f"not JSON: {constant}")
 
     record = json.loads(result.stdout, parse_constant=refuse)
-    assert record["energy"] is None and record["verdict"] == "stored"
+    assert record["energy"] is None and record["verdict"] == "correct"
 
 
 def _shell(command: str, *args: object) -> subprocess.CompletedProcess[str]:

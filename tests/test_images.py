@@ -172,3 +172,17 @@ def test_pixel_limit_is_a_structured_error_without_cli_flags(image_dir: Path) ->
         load_images([image_dir / "a.png"], max_pixels=100)
     assert info.value.limit == 100 and not info.value.stack
     assert "over the limit of 100" in str(info.value) and "--" not in str(info.value)
+
+
+def test_load_images_walks_subfolders_only_when_asked(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from hopfield_cli.images import find_inputs, load_images
+
+    (tmp_path / "sub").mkdir()
+    Image.new("L", (3, 2), 0).save(tmp_path / "a.png")
+    Image.new("L", (3, 2), 255).save(tmp_path / "sub" / "b.png")
+    assert [image.name for image in load_images([tmp_path])] == ["a"]
+    assert [image.name for image in load_images([tmp_path], recursive=True)] == ["a", "b"]
+    _, skipped = find_inputs([tmp_path])
+    assert skipped == [tmp_path / "sub"]

@@ -54,3 +54,48 @@ def test_pairwise_overlaps_exact_and_sampled() -> None:
     assert sampled.sampled == 10 and sampled.max_overlap <= exact.max_overlap
     assert pairwise_overlaps(x, sample=10, rng=0) == sampled
     assert pairwise_overlaps(x[:1]).max_overlap == 0.0
+
+
+def test_judge_tells_right_from_merely_stored() -> None:
+    from hopfield_cli.metrics import CORRECT, OTHER_MEMORY, judge, targets_by_name
+
+    x = np.array([[1, 1, 1, 1, -1, -1], [1, -1, 1, -1, 1, -1]], dtype=np.int8)
+    spurious = np.array([1, 1, 1, 1, 1, 1], dtype=np.int8)
+    states = np.stack([x[0], x[1], -x[0], spurious, x[1]])
+    targets = targets_by_name(["a", "a", "a", "b", "nobody"], ["a", "b"])
+    assert targets == [0, 0, 0, 1, None]
+    verdicts = judge(states, x, targets)
+    assert [v.verdict for v in verdicts] == [CORRECT, OTHER_MEMORY, INVERTED, SPURIOUS, STORED]
+    assert [v.correct for v in verdicts] == [True, False, False, False, None]
+    # exact keeps meaning "some stored pattern": true for the wrong memory too.
+    assert [v.match.exact for v in verdicts] == [True, True, False, False, True]
+
+
+def test_judge_counts_a_duplicate_memory_as_correct() -> None:
+    """Two names for one picture: equal to the target bit for bit is correct, whichever row is nearest."""
+    from hopfield_cli.metrics import judge
+
+    x = np.array([[1, -1, 1, -1], [1, -1, 1, -1]], dtype=np.int8)
+    (verdict,) = judge(x[:1], x, [1])
+    assert verdict.correct is True and verdict.match.index == 0
+
+
+def test_tally_line_counts_correct_cycles_and_limits() -> None:
+    from hopfield_cli.metrics import tally
+
+    counts = tally(
+        ["correct", "other-memory", "spurious", "stored"],
+        [True, False, False, None],
+        ["fixed point", "2-cycle, then async fixed point", "max-iter", "fixed point"],
+    )
+    assert (counts.cues, counts.with_target, counts.correct, counts.cycles, counts.unconverged) == (
+        4,
+        3,
+        1,
+        1,
+        1,
+    )
+    assert counts.line() == (
+        "1/3 correct (1 of 4 cues named like no stored memory): 1 other-memory, 1 spurious, 1 stored; "
+        "1 fell into a 2-cycle; 1 stopped at the iteration limit"
+    )

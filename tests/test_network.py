@@ -7,9 +7,10 @@ import pytest
 from conftest import make_random_patterns
 from numpy.testing import assert_allclose
 
+from hopfield_cli.dynamics import recall
 from hopfield_cli.errors import InvalidParameterError
-from hopfield_cli.network import DenseNetwork, QuadraticNetwork
-from hopfield_cli.rules import hebbian
+from hopfield_cli.network import DenseNetwork, MatrixNetwork, QuadraticNetwork
+from hopfield_cli.rules import hebbian, storkey
 
 SEED = 20261123
 
@@ -62,10 +63,11 @@ def test_centered_hebbian_field_is_weights_times_centred_state() -> None:
         DenseNetwork(random_patterns(6, 30), "power", degree=3),
         DenseNetwork(random_patterns(6, 30), "power", degree=4, threshold=0.05),
         DenseNetwork(random_patterns(6, 30), "log-sum-exp", beta=0.3),
+        MatrixNetwork(storkey(random_patterns(6, 30)).weights(), threshold=0.05),
     ],
-    ids=["hebbian", "hebbian-threshold", "poly3", "poly4-threshold", "exp"],
+    ids=["hebbian", "hebbian-threshold", "poly3", "poly4-threshold", "exp", "matrix"],
 )
-def test_field_is_half_the_energy_difference(net: QuadraticNetwork | DenseNetwork) -> None:
+def test_field_is_half_the_energy_difference(net: QuadraticNetwork | DenseNetwork | MatrixNetwork) -> None:
     s = random_patterns(1, 30, seed=11)[0]
     fields = net.fields(s)[0]
     for i in range(30):
@@ -77,7 +79,8 @@ def test_field_is_half_the_energy_difference(net: QuadraticNetwork | DenseNetwor
 
 def test_block_prefix_fields_equal_sequential_updates() -> None:
     x = random_patterns(5, 40)
-    for net in (hebbian(x), DenseNetwork(x, "log-sum-exp", beta=0.2)):
+    matrix = MatrixNetwork(storkey(x).weights())
+    for net in (hebbian(x), DenseNetwork(x, "log-sum-exp", beta=0.2), matrix):
         state = random_patterns(1, 40, seed=5)[0]
         idx = np.arange(10, 20)
         delta = np.zeros(10, dtype=np.int8)
@@ -112,3 +115,23 @@ def test_quadratic_energy_from_fields_matches_energy(threshold: float) -> None:
     assert_allclose(from_fields, net.energy(states), rtol=1e-12, atol=1e-9)
     dense = DenseNetwork(random_patterns(2, 8), "power")
     assert dense.energy_from_fields(states[:, :8], net.fields(states)[:, :8]) is None
+
+
+@pytest.mark.parametrize("update", ["sync", "async"])
+def test_matrix_network_recalls_as_its_low_rank_form(update: str) -> None:
+    low_rank = storkey(random_patterns(12, 40), threshold=0.02)
+    matrix = MatrixNetwork(low_rank.weights(), threshold=0.02)
+    states = random_patterns(6, 40, seed=9)
+    assert_allclose(matrix.fields(states), low_rank.fields(states), rtol=1e-12, atol=1e-12)
+    assert_allclose(matrix.energy(states), low_rank.energy(states), rtol=1e-12, atol=1e-12)
+    ours = recall(matrix, states, update=update, rng=SEED)
+    theirs = recall(low_rank, states, update=update, rng=SEED)
+    for a, b in zip(ours, theirs, strict=True):
+        assert np.array_equal(a.state, b.state)
+        assert a.iterations == b.iterations
+        assert_allclose(a.energies, b.energies, rtol=1e-12, atol=1e-12)
+
+
+def test_matrix_network_rejects_a_non_square_matrix() -> None:
+    with pytest.raises(InvalidParameterError, match="weights must have shape"):
+        MatrixNetwork(np.zeros((3, 4)))

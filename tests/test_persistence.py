@@ -57,9 +57,33 @@ def test_round_trip_is_exact(
 def test_save_writes_plain_arrays_and_the_format_version(tmp_path: Path) -> None:
     save_model(make_model(), tmp_path / "m.npz")
     with np.load(tmp_path / "m.npz", allow_pickle=False) as archive:
-        assert int(archive["format_version"]) == FORMAT_VERSION
+        # Stretching models (the default) stay version 2 without a fit key: older readers read them.
+        assert int(archive["format_version"]) == 2 and "fit" not in archive.files
         assert all(archive[key].dtype != object for key in archive.files)
     assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+
+
+@pytest.mark.parametrize("fit", ["crop", "pad"])
+def test_fit_is_stored_as_version_3_and_read_back(tmp_path: Path, fit: str) -> None:
+    from dataclasses import replace
+
+    model = replace(make_model(), fit=fit)
+    save_model(model, tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as archive:
+        assert int(archive["format_version"]) == FORMAT_VERSION == 3
+        assert str(archive["fit"]) == fit
+    assert load_model(tmp_path / "m.npz").fit == fit
+
+
+def test_a_bad_fit_in_a_model_file_is_refused(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    save_model(replace(make_model(), fit="crop"), tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    np.savez(tmp_path / "bad.npz", **(arrays | {"fit": np.asarray("squash")}))
+    with pytest.raises(ModelFileError, match="bad.npz: fit must be one of"):
+        load_model(tmp_path / "bad.npz")
 
 
 def test_save_creates_missing_folders(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from hopfield_cli import dynamics, rules
 from hopfield_cli.corruption import flip
 from hopfield_cli.errors import InvalidParameterError, LearningError
-from hopfield_cli.network import DenseNetwork, QuadraticNetwork
+from hopfield_cli.network import DenseNetwork, MatrixNetwork, QuadraticNetwork
 
 SEED = 20240611
 SAMPLE_IMAGES = Path(__file__).resolve().parent.parent / "sample_images"
@@ -363,6 +363,63 @@ def test_prefix_networks_pseudoinverse_falls_back_on_dependent_patterns() -> Non
     nets = list(rules.prefix_networks("pseudoinverse", x, loads))
     assert all(isinstance(net, QuadraticNetwork) for net in nets)
     assert [net.rank for net in nets if isinstance(net, QuadraticNetwork)] == [4, 8, 8, 11]
+    for load, net in zip(loads, nets, strict=True):
+        assert isinstance(net, QuadraticNetwork)
+        assert_allclose(net.weights(), rules.pseudoinverse(x[:load]).weights(), rtol=1e-8, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("n", "loads", "kinds"),
+    [
+        (24, [3, 6, 12, 20], [QuadraticNetwork, QuadraticNetwork, MatrixNetwork, MatrixNetwork]),
+        # 5 -> 30 spans two blocks of the N x N phase.
+        (16, [3, 5, 30], [QuadraticNetwork, MatrixNetwork, MatrixNetwork]),
+    ],
+)
+def test_storkey_prefixes_past_a_quarter_of_n_match_literal_rule(
+    n: int, loads: list[int], kinds: list[type]
+) -> None:
+    # Loads of rank 2P > N / 2 come as held N x N weights, continued load to load.
+    x = random_patterns(max(loads), n, SEED + 3)
+    states = random_patterns(5, n, SEED + 4)
+    nets = list(rules.prefix_networks("storkey", x, loads))
+    assert [type(net) for net in nets] == kinds
+    for load, net in zip(loads, nets, strict=True):
+        expected = storkey_reference(x[:load])
+        assert_allclose(net.fields(states), states @ expected.T, rtol=1e-10, atol=1e-12)
+        assert isinstance(net, QuadraticNetwork | MatrixNetwork)
+        assert_allclose(net.weights(), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_storkey_dense_phase_over_several_blocks_equals_separate_builds() -> None:
+    x = random_patterns(150, 24, SEED + 8)
+    loads = [5, 7, 150]  # 7 -> 150: three blocks of the N x N phase
+    states = random_patterns(5, 24, SEED + 9)
+    for load, net in zip(loads, rules.prefix_networks("storkey", x, loads), strict=True):
+        assert_allclose(net.fields(states), rules.storkey(x[:load]).fields(states), rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("loads", [[2, 9, 15], [2, 9, 16, 22, 29]])
+def test_pseudoinverse_prefixes_match_dense_formula(loads: list[int]) -> None:
+    # All loads up to N / 2: Cholesky rows; past it: complement rows from one QR.
+    n = 30
+    x = random_patterns(29, n, SEED + 5)
+    states = random_patterns(5, n, SEED + 6)
+    for load, net in zip(loads, rules.prefix_networks("pseudoinverse", x, loads), strict=True):
+        assert isinstance(net, QuadraticNetwork)
+        assert net.rank == min(load, n - load)
+        expected = pseudoinverse_reference(x[:load])
+        assert_allclose(net.weights(), expected, rtol=1e-9, atol=1e-10)
+        assert_allclose(net.fields(states), states @ expected.T, rtol=1e-9, atol=1e-10)
+
+
+def test_pseudoinverse_complement_prefixes_fall_back_on_dependent_patterns() -> None:
+    x = random_patterns(40, 48)
+    x[30] = -x[2]
+    loads = [10, 25, 30, 31, 40]
+    nets = list(rules.prefix_networks("pseudoinverse", x, loads))
+    # Complement form (rank N - P) up to the dependent pattern, the SVD after it.
+    assert [net.rank for net in nets if isinstance(net, QuadraticNetwork)] == [10, 23, 18, 30, 39]
     for load, net in zip(loads, nets, strict=True):
         assert isinstance(net, QuadraticNetwork)
         assert_allclose(net.weights(), rules.pseudoinverse(x[:load]).weights(), rtol=1e-8, atol=1e-9)

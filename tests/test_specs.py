@@ -93,7 +93,8 @@ def test_version_2_files_hold_only_the_rules_parameters(
     save_model(model, path)
     with np.load(path, allow_pickle=False) as archive:
         keys = set(archive.files)
-        assert int(archive["format_version"]) == FORMAT_VERSION == 2
+        # A stretching model (every one before --fit) is still written as version 2.
+        assert int(archive["format_version"]) == 2 and FORMAT_VERSION == 3
     assert keys - {"format_version", "rule", "patterns", "names", "shape", "binarize", "channels"} == set(
         parameter_names(rule)
     )
@@ -129,6 +130,26 @@ def test_version_1_files_from_before_the_registry_recall_the_same_bytes(rule: st
     for update in ("sync", "async"):
         states = np.stack([r.state for r in recall(model.network(), expected["cues"], update=update, rng=7)])
         assert_array_equal(states.astype(np.int8), expected[f"{rule}_{update}"])
+
+
+@pytest.mark.parametrize("rule", ["exponential", "hebbian", "polynomial"])
+def test_version_2_files_from_before_fit_recall_the_same_bytes_and_save_unchanged(
+    tmp_path: Path, rule: str
+) -> None:
+    # Written by the code of 2026-11-28 (5a60dcc), before format version 3 added the fit:
+    # the v1 fixtures loaded and saved again.
+    path = DATA / f"model_v2_{rule}.npz"
+    with np.load(path, allow_pickle=False) as archive:
+        assert int(archive["format_version"]) == 2 and "fit" not in archive.files
+    with np.load(DATA / "model_v1_expected.npz", allow_pickle=False) as archive:
+        expected = dict(archive)
+    model = load_model(path)
+    assert model.fit == "stretch"
+    for update in ("sync", "async"):
+        states = np.stack([r.state for r in recall(model.network(), expected["cues"], update=update, rng=7)])
+        assert_array_equal(states.astype(np.int8), expected[f"{rule}_{update}"])
+    save_model(model, tmp_path / "again.npz")
+    assert (tmp_path / "again.npz").read_bytes() == path.read_bytes()
 
 
 def test_v1_settings_survive(tmp_path: Path) -> None:
