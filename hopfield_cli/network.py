@@ -469,6 +469,7 @@ class DenseNetwork(Network):
         self.threshold = np.broadcast_to(np.asarray(threshold, dtype=np.float64), (n,)).copy()
         self._xt = np.ascontiguousarray(patterns.T, dtype=np.float64)  # (N, P)
         self._x32: NDArray[np.float32] | None = None
+        self._exp_cache: NDArray[np.float64] | None = None
 
     def _closed_form(self) -> bool:
         """Whether batch fields may use the one-product closed form.
@@ -610,10 +611,14 @@ class DenseNetwork(Network):
         rel = states.astype(np.float32) @ x32.T
         best = rel.max(axis=1, keepdims=True)
         rel -= best
-        energies = self._lse_energies(states, rel, best[:, 0].astype(np.float64))
-        weights = rel * np.float32(beta) if np.isfinite(np.float32(beta)) else np.where(rel < 0, -np.inf, 0.0)
-        np.exp(weights, out=weights)
-        weights /= weights.sum(axis=1, keepdims=True)
+        # exp(beta * rel) looked up in a table over the 2N + 1 possible gaps: no exponentials per entry.
+        exact = self._exp_of_gaps(rel)
+        total = exact.sum(axis=1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            lse = beta * best[:, 0].astype(np.float64) + np.log(total)
+        energies = -lse / beta + states.astype(np.float64) @ self.threshold
+        exact /= total[:, np.newaxis]
+        weights = exact.astype(np.float32)
         # Bound on float32 rounding of the softmax and of the mix, with room to spare.
         error = np.float32((2 * x32.shape[0] + 16) * np.finfo(np.float32).eps)
         mix = _softmax_mix(weights.astype(np.float32, copy=False), x32, float(error) / 4)  # X.T softmax
@@ -622,9 +627,7 @@ class DenseNetwork(Network):
         close = np.flatnonzero((np.abs(field) < error).any(axis=1))
         if close.size:
             # The float32 sign may be wrong here: the same step in float64 for these states.
-            exact = np.exp(beta * rel[close].astype(np.float64))
-            exact /= exact.sum(axis=1, keepdims=True)
-            mix64 = exact @ self._xt.T
+            mix64 = exact[close] @ self._xt.T
             new[close] = decide(mix64 - self.threshold, states[close])
         settled = np.flatnonzero(~(new != states).any(axis=1))
         stable = np.zeros(states.shape[0], dtype=bool)
@@ -638,21 +641,20 @@ class DenseNetwork(Network):
             stable[settled] = self._exactly_stable(states[settled], mix_settled, float(error))
         return MeanFieldStep(energies, new, stable)
 
-    def _lse_energies(
-        self, states: NDArray[np.int8], rel: NDArray[np.float32], best: NDArray[np.float64]
-    ) -> NDArray[np.float64]:
-        """Float64 energies from overlaps ``rel`` relative to each row's largest, ``best``.
+    def _exp_of_gaps(self, rel: NDArray[np.float32]) -> NDArray[np.float64]:
+        """``exp(beta rel)`` for overlaps ``rel`` relative to each row's largest (integers in [-2N, 0]).
 
-        Terms below ``exp(-40)`` of the largest cannot change a float64 sum
-        of at most 2**24 terms that includes 1, so only the patterns where
-        some row has a larger term are exponentiated in float64.
+        Looked up in a table of the 2N + 1 possible values: no exponential per entry.
         """
-        beta = self.beta
-        used = np.flatnonzero((rel > np.float32(-40.0 / beta)).any(axis=0))
-        total = np.exp(beta * rel[:, used].astype(np.float64)).sum(axis=1)
-        with np.errstate(over="ignore", invalid="ignore"):
-            lse = beta * best + np.log(total)
-        return np.asarray(-lse / beta + states.astype(np.float64) @ self.threshold)
+        n2 = 2 * self.n_neurons
+        if self._exp_cache is None:
+            with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+                table = np.exp(self.beta * np.arange(-n2, 1, dtype=np.float64))
+            table[-1] = 1.0  # also when beta * 0 is not a number (beta = inf)
+            self._exp_cache = table
+        index = rel.astype(np.int32)
+        index += n2
+        return np.asarray(self._exp_cache[index])
 
     def _exactly_stable(
         self, states: NDArray[np.int8], mix: NDArray[np.float64], error: float
@@ -697,8 +699,7 @@ class DenseNetwork(Network):
         x32 = self._patterns32()
         rel = states.astype(np.float32) @ x32.T
         rel -= rel.max(axis=1, keepdims=True)
-        weights = rel * np.float32(self.beta)
-        np.exp(weights, out=weights)
+        weights = self._exp_of_gaps(rel).astype(np.float32)
         weights /= weights.sum(axis=1, keepdims=True)
         error = float((2 * x32.shape[0] + 16) * np.finfo(np.float32).eps)
         mix = _softmax_mix(weights, x32, error / 4).astype(np.float64)
