@@ -534,7 +534,15 @@ def _output_paths(
     from hopfield_cli.images import safe_name
 
     # Names come from files and archive members: one path component each, inside -o.
-    return [output / f"{safe_name(name)}{suffix}" for name in names]
+    files = [f"{safe_name(name)}{suffix}" for name in names]
+    # Names that differ only in what safe_name replaces ("a\nb", "a_b") would share a file.
+    shared = _repeated(files)
+    if shared:
+        raise HopfieldError(
+            f"inputs with different names would write the same file(s) {', '.join(shared[:5])} "
+            f"in {output}; rename them to keep outputs apart"
+        )
+    return [output / file for file in files]
 
 
 # An -o like these for several inputs is a mistake, not a folder name (`corrupt a.png b.png -o x.png`).

@@ -1,0 +1,62 @@
+"""Hostile and awkward file names against the outputs named after them (review of today's features).
+
+Real files, real commands: names that differ on disk but become the same
+output file name, and the longest names a file system allows.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from _cli_support import assert_clean_error, invoke
+
+POSIX = pytest.mark.skipif(os.name != "posix", reason="newlines and long names in file names")
+
+
+def _everything(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*")}
+
+
+@POSIX
+@pytest.mark.parametrize("command", ["corrupt", "recall", "animate"])
+def test_names_that_collide_after_sanitising_are_refused(
+    tmp_path: Path, image_dir: Path, model_file: Path, command: str
+) -> None:
+    """``new\\nline.png`` and ``new_line.png`` both become ``new_line.png``: one would silently replace the other."""
+    cues = tmp_path / "cues"
+    cues.mkdir()
+    shutil.copy(image_dir / "a.png", cues / "new\nline.png")
+    shutil.copy(image_dir / "b.png", cues / "new_line.png")
+    before = _everything(tmp_path)
+    out = tmp_path / "out"
+    if command == "corrupt":
+        args = ["corrupt", cues, "-o", out, "--size", "8"]
+    elif command == "recall":
+        args = ["recall", model_file, cues, "-o", out]
+    else:
+        args = ["recall", model_file, cues, "-o", out, "--animate", tmp_path / "gifs"]
+
+    result = invoke(*args)
+
+    assert_clean_error(result, 1, "new_line")
+    assert _everything(tmp_path) == before
+
+
+@POSIX
+def test_longest_file_name_is_written(tmp_path: Path, image_dir: Path, model_file: Path) -> None:
+    """A 255-byte input name is legal; its output (same length) must not fail on the temporary's name."""
+    name = "y" * (255 - len(".png"))
+    cues = tmp_path / "cues"
+    cues.mkdir()
+    shutil.copy(image_dir / "a.png", cues / f"{name}.png")
+    shutil.copy(image_dir / "b.png", cues / "b.png")
+    out = tmp_path / "out"
+
+    result = invoke("recall", model_file, cues, "-o", out, "--animate", tmp_path / "gifs", "-q")
+
+    assert result.exit_code == 0, result.output
+    assert sorted(os.listdir(out)) == sorted([f"{name}.png", "b.png"])
+    assert sorted(os.listdir(tmp_path / "gifs")) == sorted([f"{name}.gif", "b.gif"])
