@@ -60,3 +60,21 @@ def test_longest_file_name_is_written(tmp_path: Path, image_dir: Path, model_fil
     assert result.exit_code == 0, result.output
     assert sorted(os.listdir(out)) == sorted([f"{name}.png", "b.png"])
     assert sorted(os.listdir(tmp_path / "gifs")) == sorted([f"{name}.gif", "b.gif"])
+
+
+@POSIX
+def test_recursive_walk_of_a_very_deep_tree(tmp_path: Path, image_dir: Path, model_file: Path) -> None:
+    """1,100 nested folders (a legal 2.2 KB path) must not exhaust Python's recursion limit."""
+    deep = tmp_path / "deep"
+    deep.mkdir()
+    folder = deep
+    for _ in range(1100):
+        folder = folder / "d"
+        os.mkdir(folder)
+    shutil.copy(image_dir / "a.png", folder / "a.png")
+    shutil.copy(image_dir / "b.png", deep / "b.png")
+
+    result = invoke("recall", model_file, deep, "-r", "-o", tmp_path / "out", "--json", "-q")
+
+    assert result.exit_code == 0, result.output
+    assert sorted(os.listdir(tmp_path / "out")) == ["a.png", "b.png"]
