@@ -25,7 +25,7 @@ def _everything(root: Path) -> set[str]:
 def test_names_that_collide_after_sanitising_are_refused(
     tmp_path: Path, image_dir: Path, model_file: Path, command: str
 ) -> None:
-    """``new\\nline.png`` and ``new_line.png`` both become ``new_line.png``: one would silently replace the other."""
+    """``new\\nline.png`` and ``new_line.png`` both become ``new_line.png``: one would replace the other."""
     cues = tmp_path / "cues"
     cues.mkdir()
     shutil.copy(image_dir / "a.png", cues / "new\nline.png")
@@ -78,3 +78,41 @@ def test_recursive_walk_of_a_very_deep_tree(tmp_path: Path, image_dir: Path, mod
 
     assert result.exit_code == 0, result.output
     assert sorted(os.listdir(tmp_path / "out")) == ["a.png", "b.png"]
+
+
+# An xterm title change (OSC) and a bell: bytes that act on the terminal, not text.
+_EVIL = "t\x1b]0;owned\x07x\x7f\x9b"
+
+
+def _assert_inert(text: str) -> None:
+    for char in ("\x1b", "\x07", "\x7f", "\x9b"):
+        assert char not in text, repr(text)
+
+
+@POSIX
+def test_control_characters_in_names_never_reach_the_terminal(tmp_path: Path, image_dir: Path) -> None:
+    """File and memory names are shown with their control characters escaped, in every kind of line."""
+    from PIL import Image
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    shutil.copy(image_dir / "a.png", photos / f"{_EVIL}.png")
+    shutil.copy(image_dir / "b.png", photos / "b.png")
+    Image.new("L", (8, 8), 255).save(photos / f"blank{_EVIL}.png")  # a Warning: line names it
+    (photos / f"sub{_EVIL}").mkdir()  # a Note: line names it
+    model = tmp_path / "m.npz"
+
+    trained = invoke("train", photos, "-o", model, "--size", "8")
+    recalled = invoke("recall", model, photos, "-o", tmp_path / "out", "--seed", "1")
+    inspected = invoke("inspect", model)
+    (photos / f"bad{_EVIL}.png").write_bytes(b"not an image")
+    failed = invoke("recall", model, photos / f"bad{_EVIL}.png", "-o", tmp_path / "x.png")
+
+    for result in (trained, recalled, inspected):
+        assert result.exit_code == 0, result.output
+        _assert_inert(result.stderr)
+        assert "t\\x1b]0;owned\\x07x" in result.stderr
+    assert "Warning: blankt\\x1b" in trained.stderr
+    assert "Note: skipped 1 subfolder(s): subt\\x1b" in trained.stderr
+    assert_clean_error(failed, 1, "badt\\x1b]0;owned\\x07x")
+    _assert_inert(failed.stderr)
