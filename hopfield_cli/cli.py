@@ -1279,6 +1279,7 @@ def _recall_continuous(
     """Recall grey or colour memories: one robust softmax lookup per cue."""
     import numpy as np
 
+    from hopfield_cli._atomic import durable_batch
     from hopfield_cli.continuous import mse, psnr
     from hopfield_cli.figures import most_blocks, values_tile
     from hopfield_cli.images import save_png, to_values, values_to_image
@@ -1290,66 +1291,68 @@ def _recall_continuous(
     cues = [to_values(image, model.shape, color=model.channels == 3) for image in images]
     records: list[dict[str, Any]] = []
     results = []
-    with _progress("Recalling", len(images), quiet) as advance:
-        for image, target, own, (values, known) in zip(images, targets, owners, cues, strict=True):
-            result = network.recall(values, known, max_iter=max_iter, snapshots=animations is not None)
-            results.append(result)
-            save_png(values_to_image(result.state, model.shape), target)
-            # Scored as written: 8-bit levels.
-            written = np.round(result.state * 255.0) / 255.0
-            winner = result.winner
-            error = None if own is None else mse(written, memories[own])
-            # Grey levels rarely match bit for bit: correct means the target is the winning memory
-            # (largest softmax weight); psnr says how close the picture is to it.
-            correct = None if own is None else winner == own
-            exact = bool(np.array_equal(written, memories[winner]))
-            records.append(
-                {
-                    "input": image.name,
-                    "output": str(target),
-                    "nearest": model.names[winner],
-                    "weight": float(result.weights[winner]),
-                    "target": None if own is None else model.names[own],
-                    "correct": correct,
-                    # null when the recall equals the target exactly (infinite PSNR).
-                    "psnr": None if error is None or error == 0 else psnr(written, memories[own]),
-                    "mse": error,
-                    "exact": exact,
-                    "verdict": verdict_of(STORED if exact else MIXTURE, correct),
-                    "scale": result.scale,
-                    # Known pixels set aside as flat damage (a cover in a noisy cue).
-                    "ignored": result.ignored,
-                    "iterations": result.iterations,
-                    "converged": result.converged,
-                    "status": result.status,
-                    "energy": float(result.energies[-1]),
-                    "energies": [float(e) for e in result.energies],
-                }
-            )
-            advance(1)
-    judgements = [
-        _Verdict(record["verdict"], record["correct"], own)
-        for record, own in zip(records, owners, strict=True)
-    ]
-    if montage is not None:
-        first = most_blocks(model.shape, 3)  # tiles only for what a sheet can show
-        tiles = [
-            [
-                values_tile(values, model.shape, known),
-                values_tile(result.state, model.shape),
-                values_tile(memories[result.winner if own is None else own], model.shape),
-            ]
-            for (values, known), result, own in zip(
-                cues[:first], results[:first], owners[:first], strict=True
-            )
+    # One flush for all outputs instead of one fsync per file (each still appears whole or not at all).
+    with durable_batch():
+        with _progress("Recalling", len(images), quiet) as advance:
+            for image, target, own, (values, known) in zip(images, targets, owners, cues, strict=True):
+                result = network.recall(values, known, max_iter=max_iter, snapshots=animations is not None)
+                results.append(result)
+                save_png(values_to_image(result.state, model.shape), target)
+                # Scored as written: 8-bit levels.
+                written = np.round(result.state * 255.0) / 255.0
+                winner = result.winner
+                error = None if own is None else mse(written, memories[own])
+                # Grey levels rarely match bit for bit: correct means the target is the winning memory
+                # (largest softmax weight); psnr says how close the picture is to it.
+                correct = None if own is None else winner == own
+                exact = bool(np.array_equal(written, memories[winner]))
+                records.append(
+                    {
+                        "input": image.name,
+                        "output": str(target),
+                        "nearest": model.names[winner],
+                        "weight": float(result.weights[winner]),
+                        "target": None if own is None else model.names[own],
+                        "correct": correct,
+                        # null when the recall equals the target exactly (infinite PSNR).
+                        "psnr": None if error is None or error == 0 else psnr(written, memories[own]),
+                        "mse": error,
+                        "exact": exact,
+                        "verdict": verdict_of(STORED if exact else MIXTURE, correct),
+                        "scale": result.scale,
+                        # Known pixels set aside as flat damage (a cover in a noisy cue).
+                        "ignored": result.ignored,
+                        "iterations": result.iterations,
+                        "converged": result.converged,
+                        "status": result.status,
+                        "energy": float(result.energies[-1]),
+                        "energies": [float(e) for e in result.energies],
+                    }
+                )
+                advance(1)
+        judgements = [
+            _Verdict(record["verdict"], record["correct"], own)
+            for record, own in zip(records, owners, strict=True)
         ]
-        nearest = [model.names[result.winner] for result in results]
-        _write_montage(montage, tiles, images, judgements, nearest, model.shape, quiet)
-    if animations is not None:
-        for image, (values, known), result, gif in zip(images, cues, results, animations, strict=True):
-            pictures = [values_tile(values, model.shape, known)]
-            pictures += [values_tile(s.state, model.shape) for s in result.snapshots[1:]]
-            _write_animation(gif, image.name, result, pictures, model.shape)
+        if montage is not None:
+            first = most_blocks(model.shape, 3)  # tiles only for what a sheet can show
+            tiles = [
+                [
+                    values_tile(values, model.shape, known),
+                    values_tile(result.state, model.shape),
+                    values_tile(memories[result.winner if own is None else own], model.shape),
+                ]
+                for (values, known), result, own in zip(
+                    cues[:first], results[:first], owners[:first], strict=True
+                )
+            ]
+            nearest = [model.names[result.winner] for result in results]
+            _write_montage(montage, tiles, images, judgements, nearest, model.shape, quiet)
+        if animations is not None:
+            for image, (values, known), result, gif in zip(images, cues, results, animations, strict=True):
+                pictures = [values_tile(values, model.shape, known)]
+                pictures += [values_tile(s.state, model.shape) for s in result.snapshots[1:]]
+                _write_animation(gif, image.name, result, pictures, model.shape)
     if as_json:
         for record in records:
             _emit_json(record)

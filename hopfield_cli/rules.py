@@ -256,6 +256,7 @@ def _storkey_prefixes(
     if switch <= last:
         full = np.zeros((n, n))
         _continue_storkey(full, x[:stop], met, growth)
+        del factors, coupling, met  # the N x N phase needs none of them
         yield from _storkey_dense(x, sorted(wanted), stop, full, diag, gram, threshold)
 
 
