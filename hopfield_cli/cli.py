@@ -1744,6 +1744,43 @@ def _scheduler_option(address: str, jobs: int) -> str:
     return full
 
 
+def _probe_scheduler(address: str) -> None:
+    """Fail within :data:`SCHEDULER_CONNECT_TIMEOUT` seconds, in one line, where Dask's Client would not.
+
+    Dask's connect timeout covers the TCP connect only: a server (or firewall) that accepts
+    the connection and stays silent keeps ``Client()`` waiting for ever, and one that speaks
+    another protocol (an HTTP server such as the dashboard's port 8787, ssh) ends in a bogus
+    out-of-memory error and a traceback at exit.  A Dask server speaks first: its handshake
+    frame starts with the frame's length as a little-endian 64-bit integer.
+    """
+    import socket
+    import struct
+    import time
+
+    protocol, _, location = address.partition("://")
+    host, _, port = location.rpartition(":")
+    deadline = time.monotonic() + SCHEDULER_CONNECT_TIMEOUT
+    header = b""
+    silence = "no answer"
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), SCHEDULER_CONNECT_TIMEOUT) as sock:
+            silence = "connected, but no Dask handshake"
+            while protocol == "tcp" and len(header) < 8:  # tls: encrypted, Dask's own checks must do
+                sock.settimeout(max(deadline - time.monotonic(), 0.001))
+                chunk = sock.recv(8 - len(header))
+                if not chunk:
+                    raise HopfieldError(f"{address} closed the connection without a Dask handshake")
+                header += chunk
+    except TimeoutError:
+        raise HopfieldError(
+            f"cannot reach the Dask scheduler at {address}: {silence} within {SCHEDULER_CONNECT_TIMEOUT} s"
+        ) from None
+    except OSError as exc:
+        raise HopfieldError(f"cannot reach the Dask scheduler at {address}: {exc.strerror or exc}") from None
+    if header and not 0 < struct.unpack("<Q", header)[0] < 2**26:
+        raise HopfieldError(f"{address} is not a Dask scheduler: it answers in another protocol")
+
+
 @contextmanager
 def _dask_executor(address: str | None) -> "Iterator[Executor | None]":
     """A concurrent.futures view of a Dask client on ``address``; None without one."""
@@ -1754,12 +1791,15 @@ def _dask_executor(address: str | None) -> "Iterator[Executor | None]":
         from distributed import Client
     except ImportError:
         raise HopfieldError("--scheduler needs Dask: pip install 'hopfield-cli[dask]'") from None
+    _probe_scheduler(address)
     try:
         client = Client(  # type: ignore[no-untyped-call]
             address, timeout=SCHEDULER_CONNECT_TIMEOUT, set_as_default=False
         )
     except (OSError, TimeoutError) as exc:
         raise HopfieldError(f"cannot reach the Dask scheduler at {address}: {_one_line(exc)}") from None
+    except Exception as exc:  # a server that answered the probe, then not as Dask does
+        raise HopfieldError(f"{address} did not answer as a Dask scheduler: {_one_line(exc)}") from None
     try:
         # pure=False: every trial is its own task, even if two sweeps ask for the same one.
         yield client.get_executor(pure=False)  # type: ignore[no-untyped-call]
