@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import math
 import os
+import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, as_completed
 from contextlib import contextmanager
@@ -412,7 +414,7 @@ def _gather(
     futures: dict[Future[list[_Cell]], int] = {}
     try:
         for trial, seed in enumerate(seeds):
-            futures[executor.submit(_run_trial, spec, seed, None)] = trial
+            futures[executor.submit(_run_trial, spec, seed, _stop_if_cancelled)] = trial
         done: dict[int, list[_Cell]] = {}
         for future in as_completed(futures):
             done[futures[future]] = future.result()
@@ -424,6 +426,32 @@ def _gather(
             future.cancel()
         raise
     return [done[trial] for trial in range(len(seeds))]
+
+
+class _Abandoned(Exception):
+    """The Dask task running a trial was cancelled: nobody wants its result any more."""
+
+
+def _stop_if_cancelled(_cells: int) -> None:
+    """Between two loads of a trial: stop if it runs as a Dask task that was cancelled.
+
+    Dask cannot stop a running task.  Without this check a cancelled sweep
+    (Ctrl-C, or the client gone) would keep each worker busy until its trial
+    ended, which at large N takes hours; with it, until the load at hand is
+    done.  Anywhere else (this process, a process pool) it does nothing and
+    costs a dictionary look-up.
+    """
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return  # not on a Dask worker: nothing imported Dask
+    try:
+        worker = distributed.get_worker()
+    except ValueError:  # Dask is loaded, but this is not one of its tasks
+        return
+    key = worker.active_threads.get(threading.get_ident())
+    task = None if key is None else worker.state.tasks.get(key)
+    if task is None or task.state in ("cancelled", "released"):
+        raise _Abandoned(f"Dask task {key} was cancelled")
 
 
 @contextmanager

@@ -1257,6 +1257,7 @@ def _recall_continuous(
     """Recall grey or colour memories: one robust softmax lookup per cue."""
     import numpy as np
 
+    from hopfield_cli._atomic import durable_batch
     from hopfield_cli.continuous import mse, psnr
     from hopfield_cli.figures import most_blocks, values_tile
     from hopfield_cli.images import save_png, to_values, values_to_image
@@ -1268,66 +1269,68 @@ def _recall_continuous(
     cues = [to_values(image, model.shape, color=model.channels == 3) for image in images]
     records: list[dict[str, Any]] = []
     results = []
-    with _progress("Recalling", len(images), quiet) as advance:
-        for image, target, own, (values, known) in zip(images, targets, owners, cues, strict=True):
-            result = network.recall(values, known, max_iter=max_iter, snapshots=animations is not None)
-            results.append(result)
-            save_png(values_to_image(result.state, model.shape), target)
-            # Scored as written: 8-bit levels.
-            written = np.round(result.state * 255.0) / 255.0
-            winner = result.winner
-            error = None if own is None else mse(written, memories[own])
-            # Grey levels rarely match bit for bit: correct means the target is the winning memory
-            # (largest softmax weight); psnr says how close the picture is to it.
-            correct = None if own is None else winner == own
-            exact = bool(np.array_equal(written, memories[winner]))
-            records.append(
-                {
-                    "input": image.name,
-                    "output": str(target),
-                    "nearest": model.names[winner],
-                    "weight": float(result.weights[winner]),
-                    "target": None if own is None else model.names[own],
-                    "correct": correct,
-                    # null when the recall equals the target exactly (infinite PSNR).
-                    "psnr": None if error is None or error == 0 else psnr(written, memories[own]),
-                    "mse": error,
-                    "exact": exact,
-                    "verdict": verdict_of(STORED if exact else MIXTURE, correct),
-                    "scale": result.scale,
-                    # Known pixels set aside as flat damage (a cover in a noisy cue).
-                    "ignored": result.ignored,
-                    "iterations": result.iterations,
-                    "converged": result.converged,
-                    "status": result.status,
-                    "energy": float(result.energies[-1]),
-                    "energies": [float(e) for e in result.energies],
-                }
-            )
-            advance(1)
-    judgements = [
-        _Verdict(record["verdict"], record["correct"], own)
-        for record, own in zip(records, owners, strict=True)
-    ]
-    if montage is not None:
-        first = most_blocks(model.shape, 3)  # tiles only for what a sheet can show
-        tiles = [
-            [
-                values_tile(values, model.shape, known),
-                values_tile(result.state, model.shape),
-                values_tile(memories[result.winner if own is None else own], model.shape),
-            ]
-            for (values, known), result, own in zip(
-                cues[:first], results[:first], owners[:first], strict=True
-            )
+    # One flush for all outputs instead of one fsync per file (each still appears whole or not at all).
+    with durable_batch():
+        with _progress("Recalling", len(images), quiet) as advance:
+            for image, target, own, (values, known) in zip(images, targets, owners, cues, strict=True):
+                result = network.recall(values, known, max_iter=max_iter, snapshots=animations is not None)
+                results.append(result)
+                save_png(values_to_image(result.state, model.shape), target)
+                # Scored as written: 8-bit levels.
+                written = np.round(result.state * 255.0) / 255.0
+                winner = result.winner
+                error = None if own is None else mse(written, memories[own])
+                # Grey levels rarely match bit for bit: correct means the target is the winning memory
+                # (largest softmax weight); psnr says how close the picture is to it.
+                correct = None if own is None else winner == own
+                exact = bool(np.array_equal(written, memories[winner]))
+                records.append(
+                    {
+                        "input": image.name,
+                        "output": str(target),
+                        "nearest": model.names[winner],
+                        "weight": float(result.weights[winner]),
+                        "target": None if own is None else model.names[own],
+                        "correct": correct,
+                        # null when the recall equals the target exactly (infinite PSNR).
+                        "psnr": None if error is None or error == 0 else psnr(written, memories[own]),
+                        "mse": error,
+                        "exact": exact,
+                        "verdict": verdict_of(STORED if exact else MIXTURE, correct),
+                        "scale": result.scale,
+                        # Known pixels set aside as flat damage (a cover in a noisy cue).
+                        "ignored": result.ignored,
+                        "iterations": result.iterations,
+                        "converged": result.converged,
+                        "status": result.status,
+                        "energy": float(result.energies[-1]),
+                        "energies": [float(e) for e in result.energies],
+                    }
+                )
+                advance(1)
+        judgements = [
+            _Verdict(record["verdict"], record["correct"], own)
+            for record, own in zip(records, owners, strict=True)
         ]
-        nearest = [model.names[result.winner] for result in results]
-        _write_montage(montage, tiles, images, judgements, nearest, model.shape, quiet)
-    if animations is not None:
-        for image, (values, known), result, gif in zip(images, cues, results, animations, strict=True):
-            pictures = [values_tile(values, model.shape, known)]
-            pictures += [values_tile(s.state, model.shape) for s in result.snapshots[1:]]
-            _write_animation(gif, image.name, result, pictures, model.shape)
+        if montage is not None:
+            first = most_blocks(model.shape, 3)  # tiles only for what a sheet can show
+            tiles = [
+                [
+                    values_tile(values, model.shape, known),
+                    values_tile(result.state, model.shape),
+                    values_tile(memories[result.winner if own is None else own], model.shape),
+                ]
+                for (values, known), result, own in zip(
+                    cues[:first], results[:first], owners[:first], strict=True
+                )
+            ]
+            nearest = [model.names[result.winner] for result in results]
+            _write_montage(montage, tiles, images, judgements, nearest, model.shape, quiet)
+        if animations is not None:
+            for image, (values, known), result, gif in zip(images, cues, results, animations, strict=True):
+                pictures = [values_tile(values, model.shape, known)]
+                pictures += [values_tile(s.state, model.shape) for s in result.snapshots[1:]]
+                _write_animation(gif, image.name, result, pictures, model.shape)
     if as_json:
         for record in records:
             _emit_json(record)
@@ -1718,6 +1721,43 @@ def _scheduler_option(address: str, jobs: int) -> str:
     return full
 
 
+def _probe_scheduler(address: str) -> None:
+    """Fail within :data:`SCHEDULER_CONNECT_TIMEOUT` seconds, in one line, where Dask's Client would not.
+
+    Dask's connect timeout covers the TCP connect only: a server (or firewall) that accepts
+    the connection and stays silent keeps ``Client()`` waiting for ever, and one that speaks
+    another protocol (an HTTP server such as the dashboard's port 8787, ssh) ends in a bogus
+    out-of-memory error and a traceback at exit.  A Dask server speaks first: its handshake
+    frame starts with the frame's length as a little-endian 64-bit integer.
+    """
+    import socket
+    import struct
+    import time
+
+    protocol, _, location = address.partition("://")
+    host, _, port = location.rpartition(":")
+    deadline = time.monotonic() + SCHEDULER_CONNECT_TIMEOUT
+    header = b""
+    silence = "no answer"
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), SCHEDULER_CONNECT_TIMEOUT) as sock:
+            silence = "connected, but no Dask handshake"
+            while protocol == "tcp" and len(header) < 8:  # tls: encrypted, Dask's own checks must do
+                sock.settimeout(max(deadline - time.monotonic(), 0.001))
+                chunk = sock.recv(8 - len(header))
+                if not chunk:
+                    raise HopfieldError(f"{address} closed the connection without a Dask handshake")
+                header += chunk
+    except TimeoutError:
+        raise HopfieldError(
+            f"cannot reach the Dask scheduler at {address}: {silence} within {SCHEDULER_CONNECT_TIMEOUT} s"
+        ) from None
+    except OSError as exc:
+        raise HopfieldError(f"cannot reach the Dask scheduler at {address}: {exc.strerror or exc}") from None
+    if header and not 0 < struct.unpack("<Q", header)[0] < 2**26:
+        raise HopfieldError(f"{address} is not a Dask scheduler: it answers in another protocol")
+
+
 @contextmanager
 def _dask_executor(address: str | None) -> "Iterator[Executor | None]":
     """A concurrent.futures view of a Dask client on ``address``; None without one."""
@@ -1728,12 +1768,15 @@ def _dask_executor(address: str | None) -> "Iterator[Executor | None]":
         from distributed import Client
     except ImportError:
         raise HopfieldError("--scheduler needs Dask: pip install 'hopfield-cli[dask]'") from None
+    _probe_scheduler(address)
     try:
         client = Client(  # type: ignore[no-untyped-call]
             address, timeout=SCHEDULER_CONNECT_TIMEOUT, set_as_default=False
         )
     except (OSError, TimeoutError) as exc:
         raise HopfieldError(f"cannot reach the Dask scheduler at {address}: {_one_line(exc)}") from None
+    except Exception as exc:  # a server that answered the probe, then not as Dask does
+        raise HopfieldError(f"{address} did not answer as a Dask scheduler: {_one_line(exc)}") from None
     try:
         # pure=False: every trial is its own task, even if two sweeps ask for the same one.
         yield client.get_executor(pure=False)  # type: ignore[no-untyped-call]
