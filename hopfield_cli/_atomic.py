@@ -146,6 +146,8 @@ def _fsync_folder(folder: Path) -> None:
 # .NAME.PID-XXXXXXXX.part: the pid tells whether the writer is still alive.
 _TEMPORARY = re.compile(r"\..+\.(\d+)-[0-9a-f]{8}\.part")
 _checked: set[Path] = set()
+# Bytes of the final name kept in a temporary's name (255 less the dots, pid, random part and suffix).
+_NAME_ROOM = 200
 
 
 def _remove_stale(folder: Path) -> None:
@@ -182,8 +184,12 @@ def _create_unique(final: Path) -> Path:
     (Not ``tempfile.mkstemp``: importing tempfile costs several milliseconds
     of every command's start-up.)
     """
+    # A file name may take 255 bytes; the temporary adds up to ~30 to the final name.
+    stem = final.name
+    while len(os.fsencode(stem)) > _NAME_ROOM:
+        stem = stem[:-1]
     for _ in range(100):
-        candidate = final.with_name(f".{final.name}.{os.getpid()}-{os.urandom(4).hex()}.part")
+        candidate = final.with_name(f".{stem}.{os.getpid()}-{os.urandom(4).hex()}.part")
         try:
             os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         except FileExistsError:

@@ -71,3 +71,28 @@ def middle_ellipsis(name: str, width: int) -> str:
     head = max(1, keep // 3)
     tail = keep - head
     return f"{name[:head]}…{name[len(name) - tail :]}"
+
+
+def _is_control(char: str) -> bool:
+    code = ord(char)
+    # C0, DEL and C1 controls, and the bidirectional overrides that reorder what follows them.
+    return code < 0x20 or 0x7F <= code < 0xA0 or 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069
+
+
+def visible(text: str) -> str:
+    """``text`` with every control character written as an escape, so it cannot act on a terminal.
+
+    File names may hold any byte but ``/``: an escape sequence in a name
+    (``\\x1b]0;title\\x07``) would otherwise retitle or clear the reader's
+    terminal, and a newline would forge a line of output.
+
+    Examples
+    --------
+    >>> visible("photo [draft]")
+    'photo [draft]'
+    >>> visible("a\\x1b[2Jb\\nc")
+    'a\\\\x1b[2Jb\\\\nc'
+    """
+    if not any(_is_control(char) for char in text):
+        return text
+    return "".join(repr(char)[1:-1] if _is_control(char) else char for char in text)

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Executor
 
     from rich.console import Console
+    from rich.text import Text as RichText
 
     from hopfield_cli.dynamics import RecallResult
     from hopfield_cli.figures import Tile
@@ -216,7 +217,7 @@ def _handle_errors(command: F) -> F:
             raise typer.Exit(EXIT_ERROR) from None
         except OSError as exc:
             name = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-            typer.echo(f"Error: {name}{exc.strerror or exc}", err=True)
+            typer.echo(f"Error: {_one_line(f'{name}{exc.strerror or exc}')}", err=True)
             raise typer.Exit(EXIT_ERROR) from None
         except MemoryError:
             typer.echo("Error: out of memory; try a smaller --size or fewer images", err=True)
@@ -269,7 +270,7 @@ def _show_warnings(caught: "list[warnings.WarningMessage]") -> None:
             continue
         shown[item.category] += 1
         if shown[item.category] <= _MAX_WARNINGS_SHOWN:
-            typer.echo(f"Warning: {' '.join(str(item.message).split())}", err=True)
+            typer.echo(f"Warning: {_one_line(str(item.message))}", err=True)
     for count in shown.values():
         if count > _MAX_WARNINGS_SHOWN:
             typer.echo(f"Warning: ... and {count - _MAX_WARNINGS_SHOWN} more like these", err=True)
@@ -282,8 +283,11 @@ def _flag_hint(exc: BaseException) -> str:
     return ""
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
+def _one_line(exc: BaseException | str) -> str:
+    """One line, whatever names it holds: whitespace runs become one space, control characters escapes."""
+    from hopfield_cli._text import visible
+
+    return visible(" ".join(str(exc).split()))
 
 
 def _version(value: bool) -> None:
@@ -428,9 +432,17 @@ MaxPixelsOption = Annotated[
 def _console() -> "Console":
     from rich.console import Console
 
+    from hopfield_cli._text import visible
+
+    class _Console(Console):
+        # Every plain string (table cells, titles, lines) with its control characters
+        # escaped: a name holding ESC or BEL must not act on the reader's terminal.
+        def render_str(self, text: str, **kwargs: Any) -> "RichText":
+            return super().render_str(visible(text), **kwargs)
+
     # No markup, no emoji codes: file and memory names ("photo [draft].png", "a[/x]",
     # ":x:") are shown as written; styles come only as Text objects.
-    return Console(stderr=True, highlight=False, markup=False, emoji=False)
+    return _Console(stderr=True, highlight=False, markup=False, emoji=False)
 
 
 @contextmanager
@@ -497,7 +509,9 @@ def _read_inputs(
 
 
 def _some_names(paths: Sequence[Path]) -> str:
-    return ", ".join(p.name for p in paths[:5]) + (" ..." if len(paths) > 5 else "")
+    from hopfield_cli._text import visible
+
+    return ", ".join(visible(p.name) for p in paths[:5]) + (" ..." if len(paths) > 5 else "")
 
 
 def _native_note(images: "list[GrayImage]", size: str | None, quiet: bool) -> tuple[int, int]:
@@ -534,7 +548,15 @@ def _output_paths(
     from hopfield_cli.images import safe_name
 
     # Names come from files and archive members: one path component each, inside -o.
-    return [output / f"{safe_name(name)}{suffix}" for name in names]
+    files = [f"{safe_name(name)}{suffix}" for name in names]
+    # Names that differ only in what safe_name replaces ("a\nb", "a_b") would share a file.
+    shared = _repeated(files)
+    if shared:
+        raise HopfieldError(
+            f"inputs with different names would write the same file(s) {', '.join(shared[:5])} "
+            f"in {output}; rename them to keep outputs apart"
+        )
+    return [output / file for file in files]
 
 
 # An -o like these for several inputs is a mistake, not a folder name (`corrupt a.png b.png -o x.png`).
@@ -827,7 +849,7 @@ def _print_train_summary(summary: dict[str, Any]) -> None:
     console = _console()
     console.print(table)
     for warning in summary["warnings"][:_MAX_WARNINGS_SHOWN]:
-        console.print(Text.assemble(("Warning:", "yellow"), f" {warning}"))
+        console.print(Text.assemble(("Warning:", "yellow"), f" {_one_line(warning)}"))
     if len(summary["warnings"]) > _MAX_WARNINGS_SHOWN:
         more = len(summary["warnings"]) - _MAX_WARNINGS_SHOWN
         console.print(Text.assemble(("Warning:", "yellow"), f" ... and {more} more (all of them in --json)"))
@@ -1396,10 +1418,11 @@ def _fit_names(
     Names of one collection share a start (``holiday-photo-...``) and differ at the
     end; Rich would cut the end off.  The other columns keep their full width.
     """
-    from hopfield_cli._text import middle_ellipsis
+    from hopfield_cli._text import middle_ellipsis, visible
 
     if not rows:
         return rows
+    rows = [[visible(str(cell)) if c in names else cell for c, cell in enumerate(row)] for row in rows]
     others = sum(
         max(len(header[c]), *(len(str(row[c])) for row in rows)) for c in range(len(header)) if c not in names
     )
@@ -1888,7 +1911,7 @@ def inspect(
     model = load_model(model_path)
     note = _inspect_pictures(model, weights, patterns)
     if note is not None and not quiet:
-        typer.echo(note, err=True)
+        typer.echo(_one_line(note), err=True)
     if model.is_continuous:
         _inspect_continuous(model, model_path, weights, patterns, quiet, as_json)
         return

@@ -151,13 +151,20 @@ def find_inputs(
     if not named:
         raise NoInputError("no input files or folders given")
 
-    def walk(folder: Path) -> None:
-        for child in sorted(folder.iterdir()):
+    def walk(top: Path) -> None:
+        # Depth first in name order, with a stack of folders instead of recursion: a tree
+        # deeper than Python's recursion limit (1,000 levels is a legal path) must not crash.
+        stack = [iter(sorted(top.iterdir()))]
+        while stack:
+            child = next(stack[-1], None)
+            if child is None:
+                stack.pop()
+                continue
             if child.name.startswith("."):
                 continue
             if child.is_dir():
                 if recursive and not child.is_symlink():
-                    walk(child)
+                    stack.append(iter(sorted(child.iterdir())))
                 elif not recursive:
                     skipped.append(child)
                 continue

@@ -1,0 +1,118 @@
+"""Hostile and awkward file names against the outputs named after them (review of today's features).
+
+Real files, real commands: names that differ on disk but become the same
+output file name, and the longest names a file system allows.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from _cli_support import assert_clean_error, invoke
+
+POSIX = pytest.mark.skipif(os.name != "posix", reason="newlines and long names in file names")
+
+
+def _everything(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*")}
+
+
+@POSIX
+@pytest.mark.parametrize("command", ["corrupt", "recall", "animate"])
+def test_names_that_collide_after_sanitising_are_refused(
+    tmp_path: Path, image_dir: Path, model_file: Path, command: str
+) -> None:
+    """``new\\nline.png`` and ``new_line.png`` both become ``new_line.png``: one would replace the other."""
+    cues = tmp_path / "cues"
+    cues.mkdir()
+    shutil.copy(image_dir / "a.png", cues / "new\nline.png")
+    shutil.copy(image_dir / "b.png", cues / "new_line.png")
+    before = _everything(tmp_path)
+    out = tmp_path / "out"
+    if command == "corrupt":
+        args = ["corrupt", cues, "-o", out, "--size", "8"]
+    elif command == "recall":
+        args = ["recall", model_file, cues, "-o", out]
+    else:
+        args = ["recall", model_file, cues, "-o", out, "--animate", tmp_path / "gifs"]
+
+    result = invoke(*args)
+
+    assert_clean_error(result, 1, "new_line")
+    assert _everything(tmp_path) == before
+
+
+@POSIX
+def test_longest_file_name_is_written(tmp_path: Path, image_dir: Path, model_file: Path) -> None:
+    """A 255-byte input name is legal; its output (same length) must not fail on the temporary's name."""
+    name = "y" * (255 - len(".png"))
+    cues = tmp_path / "cues"
+    cues.mkdir()
+    shutil.copy(image_dir / "a.png", cues / f"{name}.png")
+    shutil.copy(image_dir / "b.png", cues / "b.png")
+    out = tmp_path / "out"
+
+    result = invoke("recall", model_file, cues, "-o", out, "--animate", tmp_path / "gifs", "-q")
+
+    assert result.exit_code == 0, result.output
+    assert sorted(os.listdir(out)) == sorted([f"{name}.png", "b.png"])
+    assert sorted(os.listdir(tmp_path / "gifs")) == sorted([f"{name}.gif", "b.gif"])
+
+
+@POSIX
+def test_recursive_walk_of_a_very_deep_tree(tmp_path: Path, image_dir: Path, model_file: Path) -> None:
+    """1,100 nested folders (a legal 2.2 KB path) must not exhaust Python's recursion limit."""
+    deep = tmp_path / "deep"
+    deep.mkdir()
+    folder = deep
+    for _ in range(1100):
+        folder = folder / "d"
+        os.mkdir(folder)
+    shutil.copy(image_dir / "a.png", folder / "a.png")
+    shutil.copy(image_dir / "b.png", deep / "b.png")
+
+    result = invoke("recall", model_file, deep, "-r", "-o", tmp_path / "out", "--json", "-q")
+
+    assert result.exit_code == 0, result.output
+    assert sorted(os.listdir(tmp_path / "out")) == ["a.png", "b.png"]
+
+
+# An xterm title change (OSC) and a bell: bytes that act on the terminal, not text.
+_EVIL = "t\x1b]0;owned\x07x\x7f\x9b"
+
+
+def _assert_inert(text: str) -> None:
+    for char in ("\x1b", "\x07", "\x7f", "\x9b"):
+        assert char not in text, repr(text)
+
+
+@POSIX
+def test_control_characters_in_names_never_reach_the_terminal(tmp_path: Path, image_dir: Path) -> None:
+    """File and memory names are shown with their control characters escaped, in every kind of line."""
+    from PIL import Image
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    shutil.copy(image_dir / "a.png", photos / f"{_EVIL}.png")
+    shutil.copy(image_dir / "b.png", photos / "b.png")
+    Image.new("L", (8, 8), 255).save(photos / f"blank{_EVIL}.png")  # a Warning: line names it
+    (photos / f"sub{_EVIL}").mkdir()  # a Note: line names it
+    model = tmp_path / "m.npz"
+
+    trained = invoke("train", photos, "-o", model, "--size", "8")
+    recalled = invoke("recall", model, photos, "-o", tmp_path / "out", "--seed", "1")
+    inspected = invoke("inspect", model)
+    (photos / f"bad{_EVIL}.png").write_bytes(b"not an image")
+    failed = invoke("recall", model, photos / f"bad{_EVIL}.png", "-o", tmp_path / "x.png")
+
+    for result in (trained, recalled, inspected):
+        assert result.exit_code == 0, result.output
+        _assert_inert(result.stderr)
+        assert "t\\x1b]0;owned\\x07x" in result.stderr
+    assert "Warning: blankt\\x1b" in trained.stderr
+    assert "Note: skipped 1 subfolder(s): subt\\x1b" in trained.stderr
+    assert_clean_error(failed, 1, "badt\\x1b]0;owned\\x07x")
+    _assert_inert(failed.stderr)
