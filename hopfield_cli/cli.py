@@ -451,6 +451,11 @@ def _progress(description: str, total: int, quiet: bool) -> Iterator[Callable[[i
     if quiet or total < 2:
         yield lambda _n: None
         return
+    console = _console()
+    if not console.is_terminal:
+        # Off a terminal a bar only leaves blank lines in the caller's log.
+        yield lambda _n: None
+        return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
@@ -458,7 +463,7 @@ def _progress(description: str, total: int, quiet: bool) -> Iterator[Callable[[i
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=_console(),
+        console=console,
         transient=True,
     ) as bar:
         task = bar.add_task(description, total=total)
