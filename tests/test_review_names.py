@@ -116,3 +116,21 @@ def test_control_characters_in_names_never_reach_the_terminal(tmp_path: Path, im
     assert "Note: skipped 1 subfolder(s): subt\\x1b" in trained.stderr
     assert_clean_error(failed, 1, "badt\\x1b]0;owned\\x07x")
     _assert_inert(failed.stderr)
+
+
+def test_stretch_warning_never_prints_an_aspect_ratio_of_zero() -> None:
+    """A 1x300 strip has aspect ratio 1/300, not ``0.00`` (a reader takes that for a degenerate image)."""
+    import warnings
+
+    import numpy as np
+
+    from hopfield_cli.errors import ImageWarning
+    from hopfield_cli.images import GrayImage, fit
+
+    strip = GrayImage("strip", np.zeros((300, 1), dtype=np.float32))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit(strip, (16, 16), "stretch")
+
+    (message,) = [str(w.message) for w in caught if issubclass(w.category, ImageWarning)]
+    assert "aspect ratio 0.00333 -> 1.00" in message, message
