@@ -6,7 +6,8 @@ Three engines cover every learning rule:
   with ``W = scale * (U.T @ M @ U - diag(d))``: a K x N factor matrix ``U``, a
   small K x K coupling ``M`` and the diagonal ``d`` removed so that ``W`` has a
   zero diagonal.  Hebbian, pseudo-inverse and Storkey weights all have this
-  form, so a field costs O(K N) instead of O(N^2).
+  form, so a field costs O(K N) instead of O(N^2).  :class:`StorkeyNetwork`
+  is this form with Storkey's factors, its -1/+1 half kept as int8.
 * :class:`MatrixNetwork` -- the same energy with the N x N weights held,
   for the few cases where the low-rank form would cost more.
 * :class:`DenseNetwork` -- dense associative memory, ``E = -sum F(xi.s)`` with
@@ -350,6 +351,121 @@ class QuadraticNetwork(Network):
 
     def apply_changes(self, cache: FloatArray, rows: tuple[FloatArray, ...], delta: NDArray[np.int8]) -> None:
         cache += delta.astype(self.dtype) @ rows[1]
+
+
+class StorkeyNetwork(QuadraticNetwork):
+    """Storkey network ``W = S - diag(S)``, ``S = sum_nu w_nu (xi xi^T - xi h^T - h xi^T)``.
+
+    The :class:`QuadraticNetwork` of factors ``U = [X; H]`` (rank 2P) and
+    coupling ``M = [[C, -C], [-C, 0]]``, ``C = diag(w)``, stored so that the
+    -1/+1 half stays the int8 pattern array: half the memory of a float64
+    ``U``, and ``M`` is applied in O(P).  Products with ``X`` convert it to
+    float64 one column block at a time (the block stays in cache), so every
+    field is computed in float64 as with float64 factors.
+
+    Parameters
+    ----------
+    patterns : ndarray of shape (P, N), int8
+        The -1/+1 patterns ``xi`` (kept as given, not copied).
+    met : ndarray of shape (P, N), float64
+        The field ``h`` each pattern met when it was learnt (kept, not copied).
+    weights : ndarray of shape (P,)
+        ``w_nu``.
+    self_coupling : ndarray of shape (N,)
+        ``diag(S)``, removed so that the weights have a zero diagonal.
+    threshold : array_like of shape (N,) or float, optional
+    """
+
+    def __init__(
+        self,
+        patterns: NDArray[np.int8],
+        met: NDArray[np.float64],
+        weights: Any,
+        self_coupling: Any,
+        threshold: Any = 0.0,
+    ) -> None:
+        x = np.asarray(patterns)
+        h = np.asarray(met)
+        w = np.asarray(weights, dtype=np.float64)
+        d = np.asarray(self_coupling, dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] == 0 or x.dtype != np.int8:
+            raise InvalidParameterError(f"patterns must be int8 of shape (P, N), got {x.dtype} {x.shape}")
+        p, n = x.shape
+        if h.shape != (p, n) or h.dtype != np.float64:
+            raise InvalidParameterError(f"met must be float64 of shape ({p}, {n}), got {h.dtype} {h.shape}")
+        if w.shape != (p,):
+            raise InvalidParameterError(f"weights must have shape ({p},), got {w.shape}")
+        if d.shape != (n,):
+            raise InvalidParameterError(f"self_coupling must have shape ({n},), got {d.shape}")
+        self.n_neurons = n
+        self.scale = 1.0
+        self.threshold = np.broadcast_to(np.asarray(threshold, dtype=np.float64), (n,)).copy()
+        self.dtype = np.dtype(np.float64)
+        self._x = x
+        self._h = h
+        self._w = w
+        self._d = d
+        self._step = max(256, (1 << 18) // max(1, p))  # columns per block: X block ~2 MB as float64
+
+    @property
+    def rank(self) -> int:
+        """Number 2P of factor rows."""
+        return 2 * int(self._x.shape[0])
+
+    def _factors(self) -> NDArray[np.float64]:
+        return np.concatenate([self._x.astype(np.float64), self._h])
+
+    def _coupling(self) -> NDArray[np.float64]:
+        p = self._x.shape[0]
+        c = np.diag(self._w)
+        return np.block([[c, -c], [-c, np.zeros((p, p))]])
+
+    def weights(self) -> NDArray[np.float64]:
+        """The dense N x N weight matrix (for inspection of small networks only)."""
+        u = self._factors()
+        w = u.T @ (self._coupling() @ u)
+        np.fill_diagonal(w, 0.0)
+        return np.asarray(w, dtype=np.float64)
+
+    def _projections(self, s: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """``X s`` and ``H s`` of the float64 states ``s`` (B, N)."""
+        p, n = self._x.shape
+        xs = np.zeros((s.shape[0], p))
+        for start in range(0, n, self._step):
+            cols = slice(start, start + self._step)
+            xs += s[:, cols] @ self._x[:, cols].astype(np.float64).T
+        return xs, s @ self._h.T
+
+    def _batch_fields(self, states: NDArray[np.int8], out: NDArray[np.float64]) -> None:
+        s = states.astype(np.float64)
+        xs, hs = self._projections(s)
+        a = self._w * (xs - hs)  # coupled projections M U s, X half
+        b = -self._w * xs  # H half
+        np.matmul(b, self._h, out=out)
+        n = self.n_neurons
+        for start in range(0, n, self._step):
+            cols = slice(start, start + self._step)
+            out[:, cols] += a @ self._x[:, cols].astype(np.float64)
+        s *= self._d
+        out -= s
+        out -= self.threshold
+
+    def _batch_energy(self, states: NDArray[np.int8]) -> NDArray[np.float64]:
+        s = states.astype(np.float64)
+        xs, hs = self._projections(s)
+        quad = (xs * (xs - 2.0 * hs)) @ self._w - (s * s) @ self._d
+        return np.asarray(-0.5 * quad + s @ self.threshold)
+
+    def start_cache(self, state: NDArray[np.int8]) -> FloatArray:
+        xs, hs = self._projections(state.astype(np.float64)[np.newaxis])
+        return np.concatenate([self._w * (xs[0] - hs[0]), -self._w * xs[0]])
+
+    def gather_rows(self, idx: NDArray[np.intp]) -> tuple[FloatArray, ...]:
+        ux = self._x[:, idx].T.astype(np.float64)
+        uh = self._h[:, idx].T
+        mu_rows = np.concatenate([self._w * (ux - uh), -self._w * ux], axis=1)
+        theta: FloatArray = self.threshold[idx]
+        return np.concatenate([ux, uh], axis=1), mu_rows, self._d[idx], theta
 
 
 class MatrixNetwork(Network):

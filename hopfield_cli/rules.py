@@ -7,7 +7,7 @@ P x N patterns and a few small matrices; none forms the N x N weight matrix.
 rule               weights or energy                             engine
 =================  ============================================  ==============================
 ``hebbian``        ``(1/N) sum xi xi^T``, zero diagonal          QuadraticNetwork, rank P
-``storkey``        Storkey (1997), exact incremental form        QuadraticNetwork, rank 2P
+``storkey``        Storkey (1997), exact incremental form        StorkeyNetwork, rank 2P
 ``pseudoinverse``  projection ``X^T (X X^T)^-1 X``, zero diag.   QuadraticNetwork, rank <= P
 ``polynomial``     ``E = -N sum (xi.s / N)**n``                  DenseNetwork
 ``exponential``    ``E = -log(sum exp(beta xi.s)) / beta``       DenseNetwork
@@ -32,6 +32,7 @@ from hopfield_cli.network import (
     MatrixNetwork,
     Network,
     QuadraticNetwork,
+    StorkeyNetwork,
 )
 from hopfield_cli.options import BINARY_RULE_NAMES, DEFAULT_DEGREE, MAX_DEGREE, MIN_DEGREE
 from hopfield_cli.options import DEFAULT_RULE as DEFAULT_RULE
@@ -54,9 +55,10 @@ RULES: tuple[str, ...] = BINARY_RULE_NAMES
 #: on raw overlaps ``xi.s`` (see :func:`exponential`).
 DEFAULT_BETA_SCALE = 8.0
 
-#: Patterns per block of the Storkey build: the block's own factor rows are
-#: read once per pattern, the older ones once per block (see _storkey_prefixes).
-_STORKEY_BLOCK = 16
+#: Patterns per smallest block of the Storkey build, learnt one by one (see _storkey_met).
+_STORKEY_BLOCK = 8
+#: Columns per pass of that pattern-by-pattern step: its rows stay in cache.
+_LEAF_COLUMNS = 16384
 #: Patterns per block once Storkey learning runs on the N x N sum (capacity sweeps).
 _DENSE_BLOCK = 64
 
@@ -117,7 +119,7 @@ def hebbian(patterns: Any, *, centered: bool = False, threshold: float = 0.0) ->
     return net
 
 
-def storkey(patterns: Any, *, threshold: float = 0.0) -> QuadraticNetwork:
+def storkey(patterns: Any, *, threshold: float = 0.0) -> StorkeyNetwork:
     """Storkey (1997) incremental rule, exact form with per-pair exclusions.
 
     Patterns are learnt one after the other (row order matters):
@@ -127,11 +129,11 @@ def storkey(patterns: Any, *, threshold: float = 0.0) -> QuadraticNetwork:
 
     Because the diagonal is zero, ``h_ij = h_i - W_ij xi_j`` with the full
     field ``h = W xi``, so the step is ``W <- (1 + 2/N) W + (1/N)(xi xi^T -
-    xi h^T - h xi^T)`` off the diagonal.  Writing ``W = U^T M U - diag(d)``,
-    ``h = U^T (M U xi) - d xi`` lies in the span of the old factors and the
-    vector ``d xi``, so each pattern adds the two factor rows ``xi`` and
-    ``d xi``, a block to ``M``, and updates
-    ``d <- (1 + 2/N) d + (1/N)(1 - 2 xi h)``.  No N x N matrix is formed.
+    xi h^T - h xi^T)`` off the diagonal.  Unrolled, ``W = S - diag(S)`` with
+    ``S = sum_mu (1 + 2/N)**(P-1-mu) / N (xi xi^T - xi h^T - h xi^T)``: a
+    network of rank 2P whose factors are the patterns and the fields ``h``
+    they met.  The fields are computed by blocked matrix products over the
+    Gram matrix (see :func:`_storkey_met`).  No N x N matrix is formed.
 
     Parameters
     ----------
@@ -142,8 +144,9 @@ def storkey(patterns: Any, *, threshold: float = 0.0) -> QuadraticNetwork:
 
     Returns
     -------
-    QuadraticNetwork
-        Rank ``2P``; learning costs O(P^2 N), a field O(P N).
+    StorkeyNetwork
+        A :class:`QuadraticNetwork` of rank ``2P`` that keeps the patterns as
+        int8; learning costs O(P^2 N), a field O(P N).
 
     Raises
     ------
@@ -160,32 +163,24 @@ def storkey(patterns: Any, *, threshold: float = 0.0) -> QuadraticNetwork:
     x = as_patterns(patterns)
     threshold = _check_threshold(threshold)
     net = next(_storkey_prefixes(x, [x.shape[0]], threshold))
-    assert isinstance(net, QuadraticNetwork)  # without dense, always the low-rank form
+    assert isinstance(net, StorkeyNetwork)  # without dense, always the low-rank form
     return net
 
 
 def _storkey_prefixes(
     x: NDArray[np.int8], loads: Sequence[int], threshold: float, *, dense: bool = False
-) -> Iterator[QuadraticNetwork | MatrixNetwork]:
+) -> Iterator[StorkeyNetwork | MatrixNetwork]:
     """Storkey networks of the first ``P`` patterns, for each ``P`` in sorted ``loads``.
 
-    The rule is incremental, so one pass over the patterns serves every load.
-    With ``dense``, loads of rank ``2P > N / 2`` come as a
-    :class:`MatrixNetwork` (a field then costs ``N**2`` instead of ``4 P
-    N``), and from the first of them on the rule runs on the N x N sum
-    itself (see :func:`_storkey_dense`).
-
-    Learning pattern ``mu`` needs ``c = U xi`` and ``h = U^T (M c) - d xi``
-    over all earlier factor rows, matrix-vector products that would stream
-    the whole factor matrix from memory for every pattern.  Patterns are
-    therefore taken in blocks: at the start of a block, ``C = U_old X_b^T``
-    and ``Z = U_old^T (M_old C)`` are two matrix-matrix products, and inside
-    the block the old rows' share of ``M c`` stays in the span of the
-    columns of ``M_old C`` with coefficients that follow from the Gram
-    matrix alone (the coupling column of pattern ``nu`` is ``-a_nu / n``,
-    then grows by ``1 + 2/n`` per pattern).  So ``U_old^T`` of it is ``Z``
-    times a small vector, and only the block's own rows are touched per
-    pattern.  Same arithmetic as the pattern-by-pattern form up to rounding.
+    The rule is incremental, so one pass over the patterns serves every load:
+    after ``P`` patterns the weights are ``S - diag(S)`` with ``S = sum_nu
+    g**(P-1-nu) / N (xi xi^T - xi h^T - h xi^T)``, ``g = 1 + 2/N`` and ``h``
+    the field pattern ``nu`` met (see :func:`_storkey_met`), so each load's
+    :class:`StorkeyNetwork` takes a prefix of the patterns and fields.  With
+    ``dense``, loads of rank ``2P > N / 2`` come as a :class:`MatrixNetwork`
+    (a field then costs ``N**2`` instead of ``4 P N``), and from the first
+    of them on the rule runs on the N x N sum itself (see
+    :func:`_storkey_dense`).
     """
     n = x.shape[1]
     wanted = set(loads)
@@ -195,69 +190,99 @@ def _storkey_prefixes(
     # The low-rank pass stops at the first load held as N x N weights.
     switch = min((load for load in wanted if 4 * load > n), default=last + 1) if dense else last + 1
     stop = min(last, switch)
-    # Factor rows xi_mu, d xi_mu interleaved, row-major: rows once written
-    # never change, so each load's network takes a prefix of them as it is.
-    factors = np.empty((2 * stop, n), dtype=np.float64)
-    coupling = np.zeros((2 * stop, 2 * stop), dtype=np.float64)
-    diag = np.zeros(n, dtype=np.float64)
-    # The coupling is kept as scale * coupling: the growth of all older
-    # entries by 1 + 2/n per pattern is one multiplication of scale instead
-    # of a pass over a K x K matrix (folded back at each block start).
-    scale = 1.0
-    met = np.empty((stop, n)) if switch <= last else np.empty((0, n))  # the fields h of each pattern
-    for first in range(0, stop, _STORKEY_BLOCK):
-        block = x[first : min(first + _STORKEY_BLOCK, stop)].astype(np.float64)
-        size = block.shape[0]
-        k0 = 2 * first
-        coupling[:k0, :k0] *= scale
-        scale = 1.0
-        # C^T = U_old X_b^T: the rows xi_nu give the Gram matrix, only the
-        # rows d xi_nu need a product.
-        c_old = np.empty((size, k0))
-        c_old[:, 0::2] = gram[first : first + size, :first]
-        c_old[:, 1::2] = block @ factors[1:k0:2].T
-        # Old rows' share of a = M c for pattern j is (M_old C) coef[:, j];
-        # coef depends on the Gram matrix alone.
-        coef = np.zeros((size, size))
-        for j in range(size):
-            powers = growth ** np.arange(j - 1, -1, -1)
-            coef[:, j] = coef[:, :j] @ (-powers * gram[first : first + j, first + j] / n)
-            coef[j, j] = growth**j
-        coupled = coupling[:k0, :k0] @ c_old.T  # (k0, size)
-        old_fields = (coupled @ coef).T @ factors[:k0]  # (size, n)
-        scaled = np.empty((size, n))  # the block's rows d * xi, contiguous
-        for j in range(size):
-            mu = first + j
-            k = 2 * mu
-            xi = block[j]
-            c_new = np.empty(k - k0)
-            c_new[0::2] = gram[first:mu, mu]
-            c_new[1::2] = scaled[:j] @ xi
-            a = np.empty(k)
-            a[:k0] = coupled @ coef[:, j]
-            a[k0:] = scale * (coupling[k0:k, :k0] @ c_old[j] + coupling[k0:k, k0:k] @ c_new)
-            h = old_fields[j]
-            h += a[k0:k:2] @ block[:j] + a[k0 + 1 : k : 2] @ scaled[:j]
-            h -= diag * xi
-            np.multiply(diag, xi, out=scaled[j])
-            factors[k] = xi
-            factors[k + 1] = scaled[j]
-            scale *= growth
-            coupling[:k, k] = coupling[k, :k] = -a / (n * scale)
-            coupling[k, k] = coupling[k, k + 1] = coupling[k + 1, k] = 1.0 / (n * scale)
-            diag *= growth
-            diag += (1.0 - 2.0 * xi * h) / n
-            if met.shape[0]:
-                met[mu] = h
-            if mu + 1 in wanted and mu + 1 < switch:
-                yield QuadraticNetwork(
-                    factors[: k + 2], scale * coupling[: k + 2, : k + 2], diag.copy(), threshold, copy=False
-                )
+    met, diags = _storkey_met(x, stop, gram, {load for load in wanted if load <= stop})
+    for load in sorted(wanted):
+        if load < switch:
+            weights = growth ** np.arange(load - 1, -1, -1, dtype=np.float64) / n
+            yield StorkeyNetwork(x[:load], met[:load], weights, diags[load], threshold)
     if switch <= last:
         full = np.zeros((n, n))
         _continue_storkey(full, x[:stop], met, growth)
-        del factors, coupling, met  # the N x N phase needs none of them
-        yield from _storkey_dense(x, sorted(wanted), stop, full, diag, gram, threshold)
+        del met  # the N x N phase needs the sum only
+        yield from _storkey_dense(x, sorted(wanted), stop, full, diags[stop], gram, threshold)
+
+
+def _storkey_met(
+    x: NDArray[np.int8], stop: int, gram: NDArray[np.float64], loads: set[int]
+) -> tuple[NDArray[np.float64], dict[int, NDArray[np.float64]]]:
+    """The fields ``h_mu`` the first ``stop`` patterns meet, and ``diag(S)`` after each of ``loads``.
+
+    Pattern ``mu`` meets ``h_mu = S_mu xi_mu - d_mu xi_mu`` with ``S_mu xi_mu
+    = sum_{nu < mu} g**(mu-1-nu) / N (xi_nu (G_nu,mu - h_nu.xi_mu) - h_nu
+    G_nu,mu)`` (``G`` the Gram matrix) and ``d_mu = diag(S_mu)``; then
+    ``d_{mu+1} = g d_mu + (1 - 2 xi_mu h_mu) / N``.  A block of earlier
+    patterns ``A`` adds to the fields of a later block ``B`` through two
+    products (``X_B H_A^T``, then the combination of ``X_A`` and ``H_A``), so
+    the patterns are split in halves recursively, as in a blocked triangular
+    solve: most of the O(P^2 N) work runs as large matrix products, and the
+    rows accumulate in place in one P x N array (no float64 copy of the
+    patterns, no other P x N temporary).  Small blocks run pattern by
+    pattern, one pass over column blocks per pattern.
+    """
+    n = x.shape[1]
+    growth = 1.0 + 2.0 / n
+    met = np.zeros((stop, n))
+    diag = np.zeros(n)
+    diags: dict[int, NDArray[np.float64]] = {}
+
+    def update(b0: int, b1: int, a0: int, a1: int) -> None:
+        """Add the patterns ``a0:a1`` (done) to the fields of ``b0:b1``."""
+        step = _column_step(b1 - a0)
+        overlaps = np.zeros((b1 - b0, a1 - a0))  # h_nu . xi_mu
+        for c in range(0, n, step):
+            overlaps += x[b0:b1, c : c + step].astype(np.float64) @ met[a0:a1, c : c + step].T
+        # g**(mu-1-nu) split as g**(mu-b0) g**(b0-1-nu).
+        weight = np.outer(growth ** np.arange(b1 - b0), growth ** np.arange(b0 - a0 - 1, b0 - a1 - 1, -1) / n)
+        g_ba = gram[b0:b1, a0:a1]
+        coef_x = weight * (g_ba - overlaps)
+        coef_h = -weight * g_ba
+        for c in range(0, n, step):
+            part = coef_x @ x[a0:a1, c : c + step].astype(np.float64)
+            part += coef_h @ met[a0:a1, c : c + step]
+            met[b0:b1, c : c + step] += part
+
+    def leaf(lo: int, hi: int) -> None:
+        nonlocal diag
+        size = hi - lo
+        block = x[lo:hi].astype(np.float64)
+        overlaps = np.zeros((size, size))  # [nu, mu]: h_nu . xi_mu within the block
+        step = _LEAF_COLUMNS
+        for j in range(size):
+            mu = lo + j
+            if mu in loads:
+                diags[mu] = diag.copy()
+            weight = growth ** np.arange(j - 1, -1, -1) / n
+            g_in = gram[lo:mu, mu]
+            coef_x = weight * (g_in - overlaps[:j, j])
+            coef_h = -weight * g_in
+            h = met[mu]
+            for c in range(0, n, step):
+                cols = slice(c, c + step)
+                part = h[cols]
+                if j:
+                    part += coef_x @ block[:j, cols]
+                    part += coef_h @ met[lo:mu, cols]
+                xi = block[j, cols]
+                d = diag[cols]
+                part -= d * xi
+                d *= growth
+                d += (1.0 - 2.0 * xi * part) / n
+                if j + 1 < size:
+                    overlaps[j, j + 1 :] += block[j + 1 :, cols] @ part
+
+    def solve(lo: int, hi: int) -> None:
+        if hi - lo <= _STORKEY_BLOCK:
+            leaf(lo, hi)
+            return
+        mid = lo + -(-(hi - lo) // (2 * _STORKEY_BLOCK)) * _STORKEY_BLOCK
+        solve(lo, mid)
+        update(mid, hi, lo, mid)
+        solve(mid, hi)
+
+    if stop:
+        solve(0, stop)
+    diags[stop] = diag
+    return met, diags
 
 
 def _storkey_dense(

@@ -17,7 +17,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from hopfield_cli import dynamics, rules
 from hopfield_cli.corruption import flip
 from hopfield_cli.errors import InvalidParameterError, LearningError
-from hopfield_cli.network import DenseNetwork, MatrixNetwork, QuadraticNetwork
+from hopfield_cli.network import DenseNetwork, MatrixNetwork, QuadraticNetwork, StorkeyNetwork
 
 SEED = 20240611
 SAMPLE_IMAGES = Path(__file__).resolve().parent.parent / "sample_images"
@@ -86,6 +86,18 @@ def test_storkey_matches_literal_dense_rule(p: int, n: int) -> None:
     assert_allclose(net.weights(), expected, rtol=1e-10, atol=1e-12)
     # Fields include the removed diagonal, which weights() does not show.
     states = random_patterns(6, n, SEED + 1)
+    assert_allclose(net.fields(states), states @ expected.T, rtol=1e-10, atol=1e-12)
+
+
+def test_storkey_column_blocks_of_the_build_match_literal_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    # At this size every product is one column block; narrow blocks take the other path.
+    monkeypatch.setattr(rules, "_LEAF_COLUMNS", 7)
+    monkeypatch.setattr(rules, "_column_step", lambda rows: 5)
+    x = random_patterns(30, 40, SEED + 5)
+    expected = storkey_reference(x)
+    net = rules.storkey(x)
+    assert_allclose(net.weights(), expected, rtol=1e-10, atol=1e-12)
+    states = random_patterns(4, 40, SEED + 6)
     assert_allclose(net.fields(states), states @ expected.T, rtol=1e-10, atol=1e-12)
 
 
@@ -371,9 +383,9 @@ def test_prefix_networks_pseudoinverse_falls_back_on_dependent_patterns() -> Non
 @pytest.mark.parametrize(
     ("n", "loads", "kinds"),
     [
-        (24, [3, 6, 12, 20], [QuadraticNetwork, QuadraticNetwork, MatrixNetwork, MatrixNetwork]),
+        (24, [3, 6, 12, 20], [StorkeyNetwork, StorkeyNetwork, MatrixNetwork, MatrixNetwork]),
         # 5 -> 30 spans two blocks of the N x N phase.
-        (16, [3, 5, 30], [QuadraticNetwork, MatrixNetwork, MatrixNetwork]),
+        (16, [3, 5, 30], [StorkeyNetwork, MatrixNetwork, MatrixNetwork]),
     ],
 )
 def test_storkey_prefixes_past_a_quarter_of_n_match_literal_rule(
