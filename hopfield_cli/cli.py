@@ -539,6 +539,13 @@ def _output_paths(
 ) -> list[Path]:
     """One input writes the file ``output``; several write ``output/NAME.png`` (or ``suffix``)."""
     if len(names) == 1 and not output.is_dir():
+        if output.suffix.lower() in _IMAGE_OUTPUT_SUFFIXES and output.suffix.lower() != suffix:
+            # PNG bytes under .jpg (or a GIF under .png) mislead every viewer that trusts the name.
+            raise typer.BadParameter(
+                f"{output} names a {output.suffix} file, but this writes {suffix.lstrip('.').upper()}; "
+                f"use a name ending in {suffix}",
+                param_hint=option,
+            )
         return [output]
     if output.suffix.lower() in _IMAGE_OUTPUT_SUFFIXES and not output.is_dir():
         kind = suffix.lstrip(".").upper()
@@ -555,7 +562,8 @@ def _output_paths(
     # Names come from files and archive members: one path component each, inside -o.
     files = [f"{safe_name(name)}{suffix}" for name in names]
     # Names that differ only in what safe_name replaces ("a\nb", "a_b") would share a file.
-    shared = _repeated(files)
+    # Case too: on macOS and Windows file systems "A.png" and "a.png" are one file.
+    shared = _repeated(file.casefold() for file in files)
     if shared:
         raise HopfieldError(
             f"inputs with different names would write the same file(s) {', '.join(shared[:5])} "

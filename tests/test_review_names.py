@@ -173,3 +173,45 @@ def test_recall_table_keeps_names_apart_when_a_status_is_long(tmp_path: Path) ->
     rows = [line for line in result.stderr.splitlines() if line.startswith("│ ho")]
     assert len(rows) == 2
     assert rows[0].split("│")[1].strip().endswith("0001") and rows[1].split("│")[1].strip().endswith("0002")
+
+
+@pytest.mark.parametrize("command", ["corrupt", "recall", "animate"])
+def test_names_that_differ_only_in_case_are_refused(
+    tmp_path: Path, image_dir: Path, model_file: Path, command: str
+) -> None:
+    """``Cat.png`` and ``cat.png`` are one file on case-insensitive file systems (macOS, Windows)."""
+    cues = tmp_path / "cues"
+    cues.mkdir()
+    shutil.copy(image_dir / "a.png", cues / "Cat.png")
+    shutil.copy(image_dir / "b.png", cues / "cat.png")
+    before = _everything(tmp_path)
+    out = tmp_path / "out"
+    if command == "corrupt":
+        args = ["corrupt", cues, "-o", out, "--size", "8"]
+    elif command == "recall":
+        args = ["recall", model_file, cues, "-o", out]
+    else:
+        args = ["recall", model_file, cues, "-o", out, "--animate", tmp_path / "gifs"]
+
+    result = invoke(*args)
+
+    assert_clean_error(result, 1, "cat.png")
+    assert _everything(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    ("option", "name", "writes"),
+    [("-o", "out.jpg", "PNG"), ("-o", "out.gif", "PNG"), ("--animate", "run.png", "GIF")],
+)
+def test_single_output_named_for_another_format_is_refused(
+    tmp_path: Path, image_dir: Path, model_file: Path, option: str, name: str, writes: str
+) -> None:
+    """PNG bytes under ``.jpg`` (or a GIF under ``.png``) would mislead every viewer that trusts the name."""
+    before = _everything(tmp_path)
+    args = ["-o", tmp_path / "out.png", "--animate", tmp_path / "run.gif"]
+    args[args.index(option) + 1] = tmp_path / name
+
+    result = invoke("recall", model_file, image_dir / "a.png", *args)
+
+    assert_clean_error(result, 2, name, f"writes {writes}")
+    assert _everything(tmp_path) == before
