@@ -459,7 +459,11 @@ def _recall_async_batch(
     every cue's order at once, so one Python step serves the whole batch and
     each cue's run equals :func:`_recall_async` with its generator: exactly
     the one-neuron-at-a-time loop in that order.  Cues leave the batch at
-    their fixed point.
+    their fixed point.  A cue whose state is dominated by one stored
+    pattern (:meth:`DenseNetwork.dominant`, exponential rule) would end the
+    sweep at that pattern whatever the order: its sweep is that one step,
+    with the same state, change count and energy as the loop (its order is
+    still drawn, so later sweeps use the same random stream).
     """
     n = network.n_neurons
     marks = _marks(n, snapshots) if snapshots else None
@@ -477,28 +481,29 @@ def _recall_async_batch(
             for k in range(chunk.shape[0]):
                 tracks[k].add("async", 0, states[k], energies[k][0])
         for sweep in range(max_iter):
+            # Every cue draws its order, used or not, so its random stream stays that of the loop.
             orders = np.stack([generators[b].permutation(n) for b in active])
             sub = states[active]
-            stepper = network.lockstep(sub)
-            rows = np.arange(active.size)
-            # Look-aheads need the fast exact batch fields; animations need every step.
-            skipping = marks is None and network._closed_form()
-            if skipping:
-                _skipping_sweep(network, stepper, sub, orders)
-            for t in range(0 if not skipping else n, n):
-                idx = orders[:, t]
-                current = sub[rows, idx]
-                new = decide(stepper.fields(idx, current), current)
-                moved = np.flatnonzero(new != current)
-                if moved.size:
-                    stepper.apply(moved, idx[moved], (new[moved] - current[moved]).astype(np.int8))
-                    sub[moved, idx[moved]] = new[moved]
-                if marks is not None and tracks is not None and t in marks:
-                    for row, energy in enumerate(stepper.energies(sub)):
-                        tracks[int(active[row])].add("async", sweep + (t + 1) / n, sub[row], energy)
+            overlaps = network.overlaps(sub)
+            after = np.empty(active.size)
+            # A cue whose nearest pattern dominates ends its sweep at that
+            # pattern in any order (DenseNetwork.dominant): one step.
+            # Animations need every step.
+            top = network.dominant(overlaps) if marks is None else np.full(active.size, -1)
+            jump = np.flatnonzero(top >= 0)
+            if jump.size:
+                sub[jump] = network.stored(top[jump])
+                after[jump] = network.energy(sub[jump])
+            rest = np.flatnonzero(top < 0)
+            if rest.size:
+                part = sub[rest]
+                stepper = network.lockstep(part, overlaps[rest])
+                _lockstep_sweep(network, stepper, part, orders[rest], marks, tracks, active[rest], sweep)
+                sub[rest] = part
+                after[rest] = stepper.energies(part)
             changed = np.count_nonzero(sub != states[active], axis=1)
             states[active] = sub
-            for b, e, c in zip(active, stepper.energies(sub), changed, strict=True):
+            for b, e, c in zip(active, after, changed, strict=True):
                 energies[b].append(float(e))
                 changes[b].append(int(c))
             done = changed == 0
@@ -523,6 +528,36 @@ def _recall_async_batch(
             for b in range(chunk.shape[0])
         )
     return results
+
+
+def _lockstep_sweep(
+    network: DenseNetwork,
+    stepper: DenseLockstep,
+    states: NDArray[np.int8],
+    orders: NDArray[np.intp],
+    marks: set[int] | None,
+    tracks: list[_Track] | None,
+    cues: NDArray[np.intp],
+    sweep: int,
+) -> None:
+    """One exact sweep of every state in lockstep (``states`` updated in place), pictured at ``marks``."""
+    n = orders.shape[1]
+    rows = np.arange(orders.shape[0])
+    # Look-aheads need the fast exact batch fields; animations need every step.
+    skipping = marks is None and network._closed_form()
+    if skipping:
+        _skipping_sweep(network, stepper, states, orders)
+    for t in range(0 if not skipping else n, n):
+        idx = orders[:, t]
+        current = states[rows, idx]
+        new = decide(stepper.fields(idx, current), current)
+        moved = np.flatnonzero(new != current)
+        if moved.size:
+            stepper.apply(moved, idx[moved], (new[moved] - current[moved]).astype(np.int8))
+            states[moved, idx[moved]] = new[moved]
+        if marks is not None and tracks is not None and t in marks:
+            for row, energy in enumerate(stepper.energies(states)):
+                tracks[int(cues[row])].add("async", sweep + (t + 1) / n, states[row], energy)
 
 
 def _skipping_sweep(

@@ -54,6 +54,9 @@ TIE_TOLERANCE = 1e-9
 _SPARSE_MIX_SHARE = 8
 # Largest exponential beta for which DenseNetwork batch fields use the closed form.
 _CLOSED_FORM_MAX_BETA = 2.0
+# Margin (in units of log(B / A), scaled by 1 + 4 beta) by which DenseNetwork.dominant
+# requires its bound to hold: far above float64 rounding of the bound and of the fields.
+_DOMINANCE_SLACK = 1e-9
 
 
 def decide(fields: Any, current: Any) -> NDArray[np.int8]:
@@ -586,6 +589,7 @@ class DenseNetwork(Network):
         self._xt = np.ascontiguousarray(patterns.T, dtype=np.float64)  # (N, P)
         self._x32: NDArray[np.float32] | None = None
         self._exp_cache: NDArray[np.float64] | None = None
+        self._lean: NDArray[np.float64] | None = None
 
     def _closed_form(self) -> bool:
         """Whether batch fields may use the one-product closed form.
@@ -835,9 +839,73 @@ class DenseNetwork(Network):
         limit = np.exp(two_b * (TIE_TOLERANCE - s * self.threshold))
         return np.asarray((limit - math.exp(-two_b)) / (math.exp(two_b) - math.exp(-two_b)))
 
-    def lockstep(self, states: NDArray[np.int8]) -> DenseLockstep:
-        """Single-neuron updater serving a batch of states at once (see :class:`DenseLockstep`)."""
-        return DenseLockstep(self, states)
+    def dominant(self, overlaps: FloatArray) -> NDArray[np.intp]:
+        """The stored pattern that decides every neuron of each state, or -1 (exponential rule).
+
+        With ``m = X s`` the overlaps and ``r = m - s_i X[:, i]`` those without
+        neuron ``i``, the one-neuron update sets ``s_i`` to ``sigma`` when
+        ``B / A < exp(-2 beta (tol + sigma theta_i))``, where
+        ``A = sum_mu exp(beta (r_mu + sigma xi_mu,i))`` and ``B`` the same with
+        ``-sigma`` (``tol`` is :data:`TIE_TOLERANCE`).  Take ``sigma = xi_t,i``
+        for the pattern ``t`` of largest overlap and ``D = sum_{nu != t}
+        exp(beta (m_nu - m_t))``.  Then ``A >= exp(beta (r_t + 1))`` and, for
+        ``s_i`` in {-1, 0, +1}, ``B / A <= exp(-2 beta) + exp(2 beta) D``.  So
+        when ``log(exp(-2 beta) + exp(2 beta) D) < -2 beta (tol + c_t)``, with
+        ``c_t = max_i xi_t,i theta_i``, every neuron is set to ``xi_t,i``.
+        Setting a neuron to ``xi_t,i`` changes each gap ``m_t - m_nu`` by
+        ``(xi_t,i - s_i)(xi_t,i - xi_nu,i) >= 0``, so ``D`` never grows and the
+        bound keeps holding: a sweep in any order ends exactly at ``xi_t``,
+        and the next changes nothing.  The bound is required with a margin
+        (``_DOMINANCE_SLACK (1 + 4 beta)``) far above float64 rounding, so a
+        state declared dominated is one the exact loop takes to ``xi_t``.
+
+        Parameters
+        ----------
+        overlaps : ndarray of shape (B, P), float64
+            Exact overlaps ``X s`` of the states.
+
+        Returns
+        -------
+        ndarray of shape (B,), intp
+            Index of the dominating pattern, -1 where none is proven (always
+            -1 for the polynomial rule, for which no such bound is used).
+        """
+        b, p = overlaps.shape
+        out = np.full(b, -1, dtype=np.intp)
+        if self.kind != LOG_SUM_EXP or b == 0:
+            return out
+        if self._lean is None:
+            # c_t = max_i xi_t,i theta_i: how far the thresholds lean against pattern t.
+            self._lean = np.asarray((self._xt * self.threshold[:, np.newaxis]).max(axis=0))
+        rows = np.arange(b)
+        top = overlaps.argmax(axis=1)
+        two_b = 2.0 * self.beta
+        z = self.beta * (overlaps - overlaps[rows, top][:, np.newaxis])
+        z[rows, top] = -np.inf
+        rest = np.full(b, -np.inf)
+        if p > 1:
+            with np.errstate(over="ignore", under="ignore"):
+                rest = _logsumexp(z)  # log D
+        bound = np.logaddexp(-two_b, two_b + rest)
+        limit = -two_b * (TIE_TOLERANCE + self._lean[top]) - _DOMINANCE_SLACK * (1.0 + 2.0 * two_b)
+        ok = bound < limit
+        out[ok] = top[ok]
+        return out
+
+    def overlaps(self, states: NDArray[np.int8]) -> NDArray[np.float64]:
+        """Exact overlaps ``X s`` (B, P) of int8 states (integers in float64)."""
+        return np.asarray(states.astype(np.float64) @ self._xt)
+
+    def stored(self, idx: NDArray[np.intp]) -> NDArray[np.int8]:
+        """The stored patterns ``idx`` as int8 rows."""
+        return np.asarray(self._xt[:, idx].T, dtype=np.int8)
+
+    def lockstep(self, states: NDArray[np.int8], overlaps: FloatArray | None = None) -> DenseLockstep:
+        """Single-neuron updater serving a batch of states at once (see :class:`DenseLockstep`).
+
+        ``overlaps``, when given, must be the exact ``X s`` of ``states`` (saves the product).
+        """
+        return DenseLockstep(self, states, overlaps)
 
     def start_cache(self, state: NDArray[np.int8]) -> FloatArray:
         return np.asarray(state.astype(np.float64) @ self._xt)
@@ -907,12 +975,18 @@ class DenseLockstep:
     network : DenseNetwork
     states : ndarray of shape (B, N), int8
         States before the first update (not modified; the caller keeps them).
+    overlaps : ndarray of shape (B, P), optional
+        Their exact overlaps ``X s`` when already computed (copied).
     """
 
-    def __init__(self, network: DenseNetwork, states: NDArray[np.int8]) -> None:
+    def __init__(
+        self, network: DenseNetwork, states: NDArray[np.int8], overlaps: FloatArray | None = None
+    ) -> None:
         self.net = network
         self.xt = network._xt
-        self.overlaps = np.asarray(states.astype(np.float64) @ self.xt)
+        if overlaps is None:
+            overlaps = states.astype(np.float64) @ self.xt
+        self.overlaps = np.array(overlaps, dtype=np.float64)
         self._sharp = network.kind == LOG_SUM_EXP and not network._closed_form()
         if self._sharp:
             # Large beta: S+ and S- as sums of positive terms (no cancellation).

@@ -343,3 +343,102 @@ def test_dense_async_jumps_stay_equal_to_the_one_neuron_loop(threshold: float) -
                 break
         np.testing.assert_array_equal(got.state, state)
         assert got.iterations == sweeps and got.status == FIXED_POINT
+
+
+def loop_reference(net, cue: np.ndarray, generator: np.random.Generator, max_iter: int = 100):
+    """The one-neuron-at-a-time loop: state, per-sweep change counts and energies."""
+    state = cue.copy()
+    energies = [float(net.energy(state)[0])]
+    changes = []
+    for _ in range(max_iter):
+        changes.append(async_sweep(net, state, generator, block=1))
+        energies.append(float(net.energy(state)[0]))
+        if changes[-1] == 0:
+            break
+    return state, changes, energies
+
+
+def test_dominated_state_fields_all_point_to_the_pattern() -> None:
+    # The bound of DenseNetwork.dominant, checked against the float64 fields of every neuron.
+    rng = np.random.default_rng(3)
+    x = rng.choice(np.array([-1, 1], dtype=np.int8), size=(12, 40))
+    seen = 0
+    for threshold in (0.0, 0.2, -0.4):
+        for beta in (0.3, 1.0, 2.5):
+            net = exponential(x, beta=beta, threshold=threshold)
+            cues = np.stack([flip(x[k % 12], 0.25 * (k % 3) / 2, k) for k in range(36)])
+            cues[::4, :5] = 0
+            top = net.dominant(net.overlaps(cues))
+            for cue, t in zip(cues, top, strict=True):
+                if t < 0:
+                    continue
+                seen += 1
+                h = net.fields(cue)[0]
+                assert np.all(x[t] * h > TIE_TOLERANCE)
+                # ... also at the pattern itself, where the sweep ends.
+                assert np.all(x[t] * net.fields(x[t])[0] > TIE_TOLERANCE)
+    assert seen > 50
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    p=st.integers(1, 15),
+    n=st.integers(4, 50),
+    seed=st.integers(0, 2**32 - 1),
+    beta=st.sampled_from([None, 0.2, 0.7, 1.9, 4.0, 12.0]),
+    threshold=st.sampled_from([0.0, 0.15, -0.3, 0.9]),
+    noise=st.sampled_from([0.0, 0.05, 0.15, 0.4]),
+)
+def test_dense_async_dominated_sweeps_equal_the_one_neuron_loop(
+    p: int, n: int, seed: int, beta: float | None, threshold: float, noise: float
+) -> None:
+    rng = np.random.default_rng(seed)
+    x = rng.choice(np.array([-1, 1], dtype=np.int8), size=(p, n))
+    net = exponential(x, beta=beta, threshold=threshold)
+    cues = np.stack([flip(x[k % p], noise, rng) for k in range(6)])
+    cues[1, : n // 4] = 0
+    cues[4] = rng.choice(np.array([-1, 0, 1], dtype=np.int8), size=n)
+    together = recall(net, cues, update="async", rng=seed)
+    generators = np.random.default_rng(seed).spawn(len(cues))
+    for cue, got, generator in zip(cues, together, generators, strict=True):
+        state, changes, energies = loop_reference(net, cue, generator)
+        np.testing.assert_array_equal(got.state, state)
+        np.testing.assert_array_equal(got.changes, changes)
+        assert_allclose(got.energies, energies, rtol=1e-12, atol=1e-12)
+        assert np.all(np.diff(got.energies) <= 1e-9 * (1 + np.abs(got.energies[1:])))
+
+
+@pytest.mark.parametrize("beta", [0.3, 1.5, 5.0])
+def test_dominance_just_met_and_just_missed_both_equal_the_loop(beta: float) -> None:
+    # A uniform threshold moves the bound: find where DenseNetwork.dominant
+    # stops holding and run the loop just inside and just outside it.
+    rng = np.random.default_rng(11)
+    x = rng.choice(np.array([-1, 1], dtype=np.int8), size=(6, 30))
+    cue = flip(x[2], 0.1, 5)[np.newaxis]
+
+    def dominated(theta: float) -> bool:
+        net = exponential(x, beta=beta, threshold=theta)
+        return bool(net.dominant(net.overlaps(cue))[0] == 2)
+
+    low, high = 0.0, 1.0
+    assert dominated(low) and not dominated(high)
+    for _ in range(60):
+        mid = 0.5 * (low + high)
+        low, high = (mid, high) if dominated(mid) else (low, mid)
+    for theta, expect in ((low, True), (high, False), (low - 1e-7, True), (high + 1e-7, False)):
+        net = exponential(x, beta=beta, threshold=theta)
+        assert dominated(theta) is expect
+        got = recall(net, cue, update="async", rng=2)[0]
+        state, changes, energies = loop_reference(net, cue[0], np.random.default_rng(2).spawn(1)[0])
+        np.testing.assert_array_equal(got.state, state)
+        np.testing.assert_array_equal(got.changes, changes)
+        assert_allclose(got.energies, energies, rtol=1e-12, atol=1e-12)
+        if expect:
+            np.testing.assert_array_equal(state, x[2])
+            assert changes[-1] == 0 and len(changes) <= 2
+
+
+def test_polynomial_rule_claims_no_dominance() -> None:
+    x = random_patterns(5, 40)
+    net = DenseNetwork(x, "power", degree=3)
+    assert np.all(net.dominant(net.overlaps(x)) == -1)
