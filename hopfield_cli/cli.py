@@ -1386,7 +1386,9 @@ def _print_continuous_recall(records: list[dict[str, Any]]) -> None:
     header = ("input", "nearest", "weight", "PSNR dB", "verdict", "iters", "status")
     for column in header:
         summary.add_column(
-            column, justify="right" if column in ("weight", "PSNR dB", "iters") else "left", no_wrap=True
+            column,
+            justify="right" if column in ("weight", "PSNR dB", "iters") else "left",
+            no_wrap=column != "status",  # a long status wraps rather than squeezing the names
         )
     rows = []
     for record in records:
@@ -1405,29 +1407,49 @@ def _print_continuous_recall(records: list[dict[str, Any]]) -> None:
                 record["status"],
             ]
         )
-    for row in _fit_names(console.width, header, rows, (0, 1)):
+    for row in _fit_names(console.width, header, rows, (0, 1), wrap=(6,)):
         summary.add_row(*row)
     console.print(summary)
 
 
+#: Names are never cut shorter than this (``hol…-0001``).
+_MIN_NAME_WIDTH = 8
+
+
 def _fit_names(
-    width: int, header: Sequence[str], rows: list[list[Any]], names: Sequence[int]
+    width: int,
+    header: Sequence[str],
+    rows: list[list[Any]],
+    names: Sequence[int],
+    wrap: Sequence[int] = (),
 ) -> list[list[Any]]:
     """Rows whose name cells are shortened in the middle so that the whole table fits ``width`` columns.
 
     Names of one collection share a start (``holiday-photo-...``) and differ at the
-    end; Rich would cut the end off.  The other columns keep their full width.
+    end; Rich would cut the end off.  The other columns keep their full width, except
+    the columns in ``wrap``: where the names would get fewer than 8 characters, those
+    are counted at half their width and Rich wraps them onto two lines (so that
+    ``sync, then async fixed point`` does not take the names' room).
     """
     from hopfield_cli._text import middle_ellipsis, visible
 
     if not rows:
         return rows
     rows = [[visible(str(cell)) if c in names else cell for c, cell in enumerate(row)] for row in rows]
-    others = sum(
-        max(len(header[c]), *(len(str(row[c])) for row in rows)) for c in range(len(header)) if c not in names
-    )
-    room = width - others - (3 * len(header) + 1)  # borders and padding
-    widest = max(8, room // len(names))
+
+    def needs(c: int, wrapped: bool) -> int:
+        widest_cell = max(len(header[c]), *(len(str(row[c])) for row in rows))
+        if not wrapped or c not in wrap:
+            return widest_cell
+        longest_word = max(len(word) for row in rows for word in [header[c], *str(row[c]).split()])
+        return max(longest_word, math.ceil(widest_cell / 2))
+
+    borders = 3 * len(header) + 1
+    room = width - sum(needs(c, False) for c in range(len(header)) if c not in names) - borders
+    if room // len(names) < _MIN_NAME_WIDTH:
+        # Too narrow with every column on one line: let the wrappable columns take two.
+        room = width - sum(needs(c, True) for c in range(len(header)) if c not in names) - borders
+    widest = max(_MIN_NAME_WIDTH, room // len(names))
     return [
         [middle_ellipsis(str(cell), widest) if c in names else cell for c, cell in enumerate(row)]
         for row in rows
@@ -1513,7 +1535,9 @@ def _print_recall(records: list[dict[str, Any]], results: "list[RecallResult]") 
     header = ("input", "nearest", "overlap", "hamming", "verdict", "iters", "status")
     for column in header:
         summary.add_column(
-            column, justify="right" if column in ("overlap", "hamming", "iters") else "left", no_wrap=True
+            column,
+            justify="right" if column in ("overlap", "hamming", "iters") else "left",
+            no_wrap=column != "status",  # a long status wraps rather than squeezing the names
         )
     rows = [
         [
@@ -1527,7 +1551,7 @@ def _print_recall(records: list[dict[str, Any]], results: "list[RecallResult]") 
         ]
         for record in records
     ]
-    for row in _fit_names(console.width, header, rows, (0, 1)):
+    for row in _fit_names(console.width, header, rows, (0, 1), wrap=(6,)):
         summary.add_row(*row)
     console.print(summary)
 

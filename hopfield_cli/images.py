@@ -381,12 +381,17 @@ def fit(image: GrayImage, shape: tuple[int, int], mode: str = DEFAULT_FIT) -> Gr
     elif distorted:
         warnings.warn(
             ImageWarning(
-                f"{image.name}: {width}x{height} stretched to {shape[1]}x{shape[0]} "
-                f"(aspect ratio {aspect:.2f} -> {target:.2f}); --fit crop or --fit pad keeps its shape"
+                f"{image.name}: {width}x{height} stretched to {shape[1]}x{shape[0]} (aspect ratio "
+                f"{_ratio(aspect)} -> {_ratio(target)}); --fit crop or --fit pad keeps its shape"
             ),
             stacklevel=2,
         )
     return _resample(image, shape)
+
+
+def _ratio(value: float) -> str:
+    """An aspect ratio in a few digits; a tall strip's (1/300) as ``0.00333``, never ``0.00``."""
+    return f"{value:.2f}" if value >= 0.1 else f"{value:.3g}"
 
 
 def _resample(image: GrayImage, shape: tuple[int, int]) -> GrayImage:

@@ -67,17 +67,25 @@ def test_recursive_walk_of_a_very_deep_tree(tmp_path: Path, image_dir: Path, mod
     """1,100 nested folders (a legal 2.2 KB path) must not exhaust Python's recursion limit."""
     deep = tmp_path / "deep"
     deep.mkdir()
-    folder = deep
-    for _ in range(1100):
-        folder = folder / "d"
-        os.mkdir(folder)
-    shutil.copy(image_dir / "a.png", folder / "a.png")
-    shutil.copy(image_dir / "b.png", deep / "b.png")
+    chain = [deep]
+    try:
+        for _ in range(1100):
+            chain.append(chain[-1] / "d")
+            os.mkdir(chain[-1])
+        shutil.copy(image_dir / "a.png", chain[-1] / "a.png")
+        shutil.copy(image_dir / "b.png", deep / "b.png")
 
-    result = invoke("recall", model_file, deep, "-r", "-o", tmp_path / "out", "--json", "-q")
+        result = invoke("recall", model_file, deep, "-r", "-o", tmp_path / "out", "--json", "-q")
 
-    assert result.exit_code == 0, result.output
-    assert sorted(os.listdir(tmp_path / "out")) == ["a.png", "b.png"]
+        assert result.exit_code == 0, result.output
+        assert sorted(os.listdir(tmp_path / "out")) == ["a.png", "b.png"]
+    finally:
+        # pytest's own clean-up of old temporary folders recurses, and fails on this tree.
+        for folder in reversed(chain):
+            for entry in os.listdir(folder):
+                if entry != "d":
+                    os.unlink(folder / entry)
+            os.rmdir(folder)
 
 
 # An xterm title change (OSC) and a bell: bytes that act on the terminal, not text.
@@ -116,3 +124,52 @@ def test_control_characters_in_names_never_reach_the_terminal(tmp_path: Path, im
     assert "Note: skipped 1 subfolder(s): subt\\x1b" in trained.stderr
     assert_clean_error(failed, 1, "badt\\x1b]0;owned\\x07x")
     _assert_inert(failed.stderr)
+
+
+def test_stretch_warning_never_prints_an_aspect_ratio_of_zero() -> None:
+    """A 1x300 strip has aspect ratio 1/300, not ``0.00`` (a reader takes that for a degenerate image)."""
+    import warnings
+
+    import numpy as np
+
+    from hopfield_cli.errors import ImageWarning
+    from hopfield_cli.images import GrayImage, fit
+
+    strip = GrayImage("strip", np.zeros((300, 1), dtype=np.float32))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit(strip, (16, 16), "stretch")
+
+    (message,) = [str(w.message) for w in caught if issubclass(w.category, ImageWarning)]
+    assert "aspect ratio 0.00333 -> 1.00" in message, message
+
+
+def test_recall_table_keeps_names_apart_when_a_status_is_long(tmp_path: Path) -> None:
+    """The longest status (``sync, then async fixed point``, 28 characters) must not squeeze the names.
+
+    The model and cue (tests/data/review_polish_*) are a case whose default-rule recall ends with
+    the async polish.  With the status column as wide as that, Rich used to cut every name to its first
+    three letters at 80 columns, so 500 rows all read ``c00…``.
+    """
+    from _cli_support import runner
+
+    from hopfield_cli.cli import app
+
+    data = Path(__file__).parent / "data"
+    cues = tmp_path / "cues"
+    cues.mkdir()
+    for k in (1, 2):
+        shutil.copy(data / "review_polish_cue.png", cues / f"holiday-photo-from-the-beach-000{k}.png")
+
+    result = runner.invoke(
+        app,
+        ["recall", str(data / "review_polish_model.npz"), str(cues), "-o", str(tmp_path / "out")],
+        env={"COLUMNS": "80"},
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "sync, then async" in result.stderr
+    assert all(len(line) <= 80 for line in result.stderr.splitlines())
+    rows = [line for line in result.stderr.splitlines() if line.startswith("│ ho")]
+    assert len(rows) == 2
+    assert rows[0].split("│")[1].strip().endswith("0001") and rows[1].split("│")[1].strip().endswith("0002")
