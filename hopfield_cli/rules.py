@@ -56,7 +56,7 @@ RULES: tuple[str, ...] = BINARY_RULE_NAMES
 DEFAULT_BETA_SCALE = 8.0
 
 #: Patterns per smallest block of the Storkey build, learnt one by one (see _storkey_met).
-_STORKEY_BLOCK = 8
+_STORKEY_BLOCK = 4
 #: Columns per pass of that pattern-by-pattern step: its rows stay in cache.
 _LEAF_COLUMNS = 16384
 #: Patterns per block once Storkey learning runs on the N x N sum (capacity sweeps).
