@@ -96,8 +96,9 @@ def _flush(paths: list[Path]) -> None:
     """Get the data of ``paths`` onto the disk: one ``syncfs`` per file system where Linux has it."""
     if not paths:
         return
-    syncfs = _syncfs()
-    if syncfs is not None and len(paths) > 1:
+    # One file: its own fsync (no ctypes import, no flush of the whole file system).
+    syncfs = _syncfs() if len(paths) > 1 else None
+    if syncfs is not None:
         devices: dict[int, Path] = {}
         for path in paths:
             devices.setdefault(os.stat(path).st_dev, path)

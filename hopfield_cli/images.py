@@ -467,14 +467,14 @@ def _read_image(path: Path, max_pixels: int) -> GrayImage:
 
 def _upright(im: Any) -> Any:
     """``im`` turned as its EXIF Orientation says (a phone photo held sideways), as viewers show it."""
-    from PIL import ImageOps
-
     try:
         orientation = im.getexif().get(0x0112, 1)
     except (SyntaxError, ValueError, OSError, struct.error):  # damaged EXIF: the pixels as stored
         return im
     if orientation in (None, 1):
         return im
+    from PIL import ImageOps  # only for turned photos: it is not free at start-up
+
     try:
         return ImageOps.exif_transpose(im)
     except (SyntaxError, ValueError, OSError, struct.error, KeyError):
