@@ -191,6 +191,15 @@ class Network(ABC):
         """Update ``cache`` in place for the state changes ``delta``."""
 
 
+def _pairwise_energy(
+    states: NDArray[np.int8], fields: NDArray[np.float64], threshold: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Energies of symmetric pairwise networks from fields already computed."""
+    # h = W s - theta, so E = -s.W.s / 2 + theta.s = -s.h / 2 + theta.s / 2.
+    s = states.astype(np.float64)
+    return np.asarray(-0.5 * np.einsum("bi,bi->b", s, fields) + 0.5 * (s @ threshold))
+
+
 class QuadraticNetwork(Network):
     """Pairwise network with low-rank weights ``scale * (U.T M U - diag(d))``.
 
@@ -302,9 +311,7 @@ class QuadraticNetwork(Network):
     def energy_from_fields(
         self, states: NDArray[np.int8], fields: NDArray[np.float64]
     ) -> NDArray[np.float64] | None:
-        # h = W s - theta, so E = -s.W.s / 2 + theta.s = -s.h / 2 + theta.s / 2.
-        s = states.astype(np.float64)
-        return np.asarray(-0.5 * np.einsum("bi,bi->b", s, fields) + 0.5 * (s @ self.threshold))
+        return _pairwise_energy(states, fields, self.threshold)
 
     def _batch_energy(self, states: NDArray[np.int8]) -> NDArray[np.float64]:
         s = states.astype(self.dtype)
@@ -506,9 +513,7 @@ class MatrixNetwork(Network):
     def energy_from_fields(
         self, states: NDArray[np.int8], fields: NDArray[np.float64]
     ) -> NDArray[np.float64] | None:
-        # h = W s - theta, so E = -s.W.s / 2 + theta.s = -s.h / 2 + theta.s / 2.
-        s = states.astype(np.float64)
-        return np.asarray(-0.5 * np.einsum("bi,bi->b", s, fields) + 0.5 * (s @ self.threshold))
+        return _pairwise_energy(states, fields, self.threshold)
 
     def _batch_energy(self, states: NDArray[np.int8]) -> NDArray[np.float64]:
         s = states.astype(np.float64)

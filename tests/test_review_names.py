@@ -20,16 +20,24 @@ def _everything(root: Path) -> set[str]:
     return {str(p.relative_to(root)) for p in root.rglob("*")}
 
 
-@POSIX
+@pytest.mark.parametrize(
+    ("names", "shared"),
+    [
+        # Both become new_line.png: one output would replace the other.
+        pytest.param(("new\nline.png", "new_line.png"), "new_line", marks=POSIX, id="after-sanitising"),
+        # One file on case-insensitive file systems (macOS, Windows).
+        pytest.param(("Cat.png", "cat.png"), "cat.png", id="case-only"),
+    ],
+)
 @pytest.mark.parametrize("command", ["corrupt", "recall", "animate"])
-def test_names_that_collide_after_sanitising_are_refused(
-    tmp_path: Path, image_dir: Path, model_file: Path, command: str
+def test_names_that_would_share_an_output_are_refused(
+    tmp_path: Path, image_dir: Path, model_file: Path, command: str, names: tuple[str, str], shared: str
 ) -> None:
-    """``new\\nline.png`` and ``new_line.png`` both become ``new_line.png``: one would replace the other."""
+    """Two inputs whose outputs would be one file: refused before anything is written."""
     cues = tmp_path / "cues"
     cues.mkdir()
-    shutil.copy(image_dir / "a.png", cues / "new\nline.png")
-    shutil.copy(image_dir / "b.png", cues / "new_line.png")
+    shutil.copy(image_dir / "a.png", cues / names[0])
+    shutil.copy(image_dir / "b.png", cues / names[1])
     before = _everything(tmp_path)
     out = tmp_path / "out"
     if command == "corrupt":
@@ -41,7 +49,7 @@ def test_names_that_collide_after_sanitising_are_refused(
 
     result = invoke(*args)
 
-    assert_clean_error(result, 1, "new_line")
+    assert_clean_error(result, 1, shared)
     assert _everything(tmp_path) == before
 
 
@@ -173,30 +181,6 @@ def test_recall_table_keeps_names_apart_when_a_status_is_long(tmp_path: Path) ->
     rows = [line for line in result.stderr.splitlines() if line.startswith("│ ho")]
     assert len(rows) == 2
     assert rows[0].split("│")[1].strip().endswith("0001") and rows[1].split("│")[1].strip().endswith("0002")
-
-
-@pytest.mark.parametrize("command", ["corrupt", "recall", "animate"])
-def test_names_that_differ_only_in_case_are_refused(
-    tmp_path: Path, image_dir: Path, model_file: Path, command: str
-) -> None:
-    """``Cat.png`` and ``cat.png`` are one file on case-insensitive file systems (macOS, Windows)."""
-    cues = tmp_path / "cues"
-    cues.mkdir()
-    shutil.copy(image_dir / "a.png", cues / "Cat.png")
-    shutil.copy(image_dir / "b.png", cues / "cat.png")
-    before = _everything(tmp_path)
-    out = tmp_path / "out"
-    if command == "corrupt":
-        args = ["corrupt", cues, "-o", out, "--size", "8"]
-    elif command == "recall":
-        args = ["recall", model_file, cues, "-o", out]
-    else:
-        args = ["recall", model_file, cues, "-o", out, "--animate", tmp_path / "gifs"]
-
-    result = invoke(*args)
-
-    assert_clean_error(result, 1, "cat.png")
-    assert _everything(tmp_path) == before
 
 
 @pytest.mark.parametrize(
