@@ -149,6 +149,25 @@ class PairwiseSummary:
     sampled: int | None
 
 
+def _sampled_overlaps(
+    patterns: Any, sample: int, rng: Any
+) -> tuple[NDArray[np.intp], NDArray[np.float32] | None, int | None]:
+    """Rows compared, their signed overlap matrix (None below two rows) and the subset size.
+
+    Above ``sample`` patterns the rows are a sorted random subset of that size.
+    """
+    x = as_patterns(patterns)
+    rows = np.arange(x.shape[0])
+    sampled = None
+    if x.shape[0] > sample:
+        rows = np.sort(np.random.default_rng(rng).choice(x.shape[0], sample, replace=False))
+        sampled = sample
+    if rows.size < 2:
+        return rows, None, sampled
+    subset = x[rows].astype(np.float32)  # integer dot products below 2**24: exact
+    return rows, subset @ subset.T / x.shape[1], sampled
+
+
 def pairwise_overlaps(patterns: Any, *, sample: int = 2000, rng: Any = 0) -> PairwiseSummary:
     """Summarise how similar the stored patterns are to each other.
 
@@ -165,16 +184,10 @@ def pairwise_overlaps(patterns: Any, *, sample: int = 2000, rng: Any = 0) -> Pai
     -------
     PairwiseSummary
     """
-    x = as_patterns(patterns)
-    rows = np.arange(x.shape[0])
-    sampled = None
-    if x.shape[0] > sample:
-        rows = np.sort(np.random.default_rng(rng).choice(x.shape[0], sample, replace=False))
-        sampled = sample
-    if rows.size < 2:
+    rows, signed, sampled = _sampled_overlaps(patterns, sample, rng)
+    if signed is None:
         return PairwiseSummary(0.0, (0, 0), 0.0, sampled)
-    subset = x[rows].astype(np.float32)  # integer dot products below 2**24: exact
-    m = np.abs(subset @ subset.T) / x.shape[1]
+    m = np.abs(signed)
     np.fill_diagonal(m, -1.0)
     i, j = np.unravel_index(int(np.argmax(m)), m.shape)
     off_diagonal = m[~np.eye(rows.size, dtype=bool)]
@@ -213,16 +226,9 @@ def top_pairs(
     ([(0, 2, -1.0), (0, 1, 0.5)], None)
     """
     check_positive_int("k", k)
-    x = as_patterns(patterns)
-    rows = np.arange(x.shape[0])
-    sampled = None
-    if x.shape[0] > sample:
-        rows = np.sort(np.random.default_rng(rng).choice(x.shape[0], sample, replace=False))
-        sampled = sample
-    if rows.size < 2:
+    rows, m, sampled = _sampled_overlaps(patterns, sample, rng)
+    if m is None:
         return [], sampled
-    subset = x[rows].astype(np.float32)  # integer dot products below 2**24: exact
-    m = subset @ subset.T / x.shape[1]
     upper_i, upper_j = np.triu_indices(rows.size, 1)
     values = m[upper_i, upper_j]
     # Stable sort: ties keep the order of the stored patterns.
