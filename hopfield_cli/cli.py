@@ -37,6 +37,7 @@ from hopfield_cli.options import (
     DEFAULT_UPDATE,
     FIT_NAMES,
     GREY_RULE,
+    GRID_POINTS,
     MAX_DEGREE,
     MIN_DEGREE,
     NO_BINARIZE,
@@ -349,8 +350,6 @@ def _seed_option(value: int | None) -> int | None:
     return value
 
 
-#: Points of a default capacity grid (``hopfield_cli.specs.GRID_POINTS``, without importing NumPy).
-_GRID_POINTS = 12
 # Upper bounds of counts: what a run can finish, and what fits a C integer (no OverflowError).
 _MAX_ITER = 1_000_000
 _MAX_TRIALS = 10_000
@@ -422,6 +421,24 @@ MaxPixelsOption = Annotated[
         min=1,
         help="Refuse images (and array/IDX stacks, all images together) with more pixels than this, "
         "before decoding them (decompression bombs).",
+    ),
+]
+
+# train and corrupt (capacity words them for --images); None: the default, or a model's with corrupt --model.
+SizeOption = Annotated[
+    str | None,
+    typer.Option(
+        callback=_size_option,
+        help="Image size N or WxH; .npy/.npz stacks and IDX files keep their own size.",
+        show_default=DEFAULT_SIZE,
+    ),
+]
+BinarizeOption = Annotated[
+    str | None,
+    typer.Option(
+        callback=_binarize_option,
+        help="Binarization: mean, otsu, dither or a level 0-255; none keeps grey levels.",
+        show_default=DEFAULT_BINARIZE,
     ),
 ]
 
@@ -609,22 +626,8 @@ def train(
         ),
     ],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Model file to write (.npz).")] = None,
-    size: Annotated[
-        str | None,
-        typer.Option(
-            callback=_size_option,
-            help="Image size N or WxH; .npy/.npz stacks and IDX files keep their own size.",
-            show_default=DEFAULT_SIZE,
-        ),
-    ] = None,
-    binarize: Annotated[
-        str | None,
-        typer.Option(
-            callback=_binarize_option,
-            help="Binarization: mean, otsu, dither or a level 0-255; none keeps grey levels.",
-            show_default=DEFAULT_BINARIZE,
-        ),
-    ] = None,
+    size: SizeOption = None,
+    binarize: BinarizeOption = None,
     fit: FitOption = None,
     rule: Annotated[
         Rule | None,
@@ -902,22 +905,8 @@ def corrupt(
             "giving one of them too is an error unless it agrees.",
         ),
     ] = None,
-    size: Annotated[
-        str | None,
-        typer.Option(
-            callback=_size_option,
-            help="Image size N or WxH; .npy/.npz stacks and IDX files keep their own size.",
-            show_default=DEFAULT_SIZE,
-        ),
-    ] = None,
-    binarize: Annotated[
-        str | None,
-        typer.Option(
-            callback=_binarize_option,
-            help="Binarization: mean, otsu, dither or a level 0-255; none keeps grey levels.",
-            show_default=DEFAULT_BINARIZE,
-        ),
-    ] = None,
+    size: SizeOption = None,
+    binarize: BinarizeOption = None,
     fit: FitOption = None,
     color: ColorOption = False,
     fill: Annotated[Fill, typer.Option(help="Colour of occluded or blanked pixels.")] = Fill.black,
@@ -1612,7 +1601,7 @@ def capacity(
         str | None,
         typer.Option(
             help="Comma-separated numbers of stored patterns P.",
-            show_default=f"a grid of about {_GRID_POINTS} loads per rule",
+            show_default=f"a grid of about {GRID_POINTS} loads per rule",
         ),
     ] = None,
     update: Annotated[Update, typer.Option(help="Dynamics used for recall.")] = DEFAULT_UPDATE_CHOICE,
@@ -1719,8 +1708,6 @@ def capacity(
         )
         shape = _native_note(gray, size, quiet)
         patterns = np.stack([to_pattern(image, shape, binarize, use_known=False) for image in gray])
-    from hopfield_cli.specs import GRID_POINTS
-
     results = []
     with _dask_executor(scheduler) as executor:
         for rule in chosen:

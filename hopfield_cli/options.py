@@ -35,6 +35,8 @@ DEFAULT_TEMPERATURE: Final = 0.5
 DEFAULT_ANNEAL: Final = 10
 #: Fraction of bits flipped in every capacity cue.
 DEFAULT_NOISE: Final = 0.1
+#: Points of a default capacity grid (here so that the CLI can say it without importing NumPy).
+GRID_POINTS: Final = 12
 
 #: Degree of the polynomial rule: default and the one set of bounds (every
 #: command and the model file check the same ones; degree 30 already overflows

@@ -38,10 +38,8 @@ from hopfield_cli import rules
 from hopfield_cli._validate import check_choice, check_fraction, check_positive_int
 from hopfield_cli.errors import InvalidParameterError, IrrelevantParameterError
 from hopfield_cli.network import Network
-from hopfield_cli.options import DEFAULT_DEGREE, DEFAULT_NOISE, RULE_NAMES, RuleName
+from hopfield_cli.options import DEFAULT_DEGREE, DEFAULT_NOISE, GRID_POINTS, RULE_NAMES, RuleName
 
-#: Points of a default capacity grid.
-GRID_POINTS = 12
 #: Overlap above which memories of a rule without a stronger claim interfere.
 DEFAULT_CORRELATION_WARNING = 0.95
 

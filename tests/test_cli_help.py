@@ -116,13 +116,6 @@ def test_shell_completion_is_offered() -> None:
     assert "_HOPFIELD_COMPLETE=complete_bash" in result.stdout
 
 
-def test_grid_points_agree_with_the_registry() -> None:
-    from hopfield_cli.cli import _GRID_POINTS
-    from hopfield_cli.specs import GRID_POINTS
-
-    assert _GRID_POINTS == GRID_POINTS
-
-
 def test_completion_answers_the_shell() -> None:
     import os
     import subprocess
