@@ -74,21 +74,21 @@ def durable_batch() -> Iterator[None]:
     if _pending is not None:
         raise RuntimeError("durable_batch blocks do not nest")
     pending: list[tuple[Path, Path]] = []
+    renamed = 0  # pending[:renamed] are in place; the rest are temporaries to remove on failure
     _pending = pending
     try:
         yield
         _pending = None
         folders = {final.parent for _, final in pending}
         _flush([temporary for temporary, _ in pending])
-        while pending:
-            temporary, final = pending[0]
+        for temporary, final in pending:
             os.replace(temporary, final)
-            pending.pop(0)
+            renamed += 1
         for folder in folders:
             _fsync_folder(folder)
     finally:
         _pending = None
-        for temporary, _ in pending:
+        for temporary, _ in pending[renamed:]:
             temporary.unlink(missing_ok=True)
 
 
