@@ -391,7 +391,7 @@ BetaOption = Annotated[
         callback=_beta_option,
         help="Exponential rule: inverse temperature on raw overlaps; "
         "continuous rule: inverse temperature on noise-scaled distances.",
-        show_default="8/sqrt(N) exponential, 1 continuous",
+        show_default="ln(P)/2 + 2 exponential, 1 continuous",
     ),
 ]
 ColorOption = Annotated[
@@ -1619,7 +1619,9 @@ def capacity(
     degree: DegreeOption = None,
     beta: Annotated[
         float | None,
-        typer.Option(help="Inverse temperature of the exponential rule.", show_default="8/sqrt(N)"),
+        typer.Option(
+            help="Inverse temperature of the exponential rule.", show_default="ln(P)/2 + 2 at load P"
+        ),
     ] = None,
     seed: SeedOption = None,
     jobs: Annotated[
@@ -2104,7 +2106,7 @@ def _print_inspect(info: dict[str, Any]) -> None:
 
 
 def _params_text(params: dict[str, Any], defaults: dict[str, str]) -> str:
-    """``beta=0.125 (8/sqrt(N))``: each parameter of the rule, as used."""
+    """``beta=4.649 (ln(P)/2 + 2)``: each parameter of the rule, as used."""
     parts = []
     for key, value in params.items():
         text = f"{value:.4g}" if isinstance(value, float) else str(value)

@@ -544,7 +544,7 @@ def _lockstep_sweep(
     n = orders.shape[1]
     rows = np.arange(orders.shape[0])
     # Look-aheads need the fast exact batch fields; animations need every step.
-    skipping = marks is None and network._closed_form()
+    skipping = marks is None and network._fast_fields()
     if skipping:
         _skipping_sweep(network, stepper, states, orders)
     for t in range(0 if not skipping else n, n):

@@ -303,7 +303,7 @@ class Model:
         overlaps = overlap(self.patterns, self.patterns) if small else None
         closest, _ = top_pairs(self.patterns, TOP_PAIRS)
         return facts | {
-            "effective_params": self.spec.effective_params(self.n_neurons),
+            "effective_params": self.spec.effective_params(self.n_neurons, self.n_patterns),
             "param_defaults": {
                 key: note for key, note in self.spec.default_notes.items() if self.params().get(key) is None
             },

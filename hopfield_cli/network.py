@@ -54,6 +54,10 @@ TIE_TOLERANCE = 1e-9
 _SPARSE_MIX_SHARE = 8
 # Largest exponential beta for which DenseNetwork batch fields use the closed form.
 _CLOSED_FORM_MAX_BETA = 2.0
+# Largest exponential beta for the split form (two products of sums of positive terms):
+# weights below float64's range, exp(-745), then stay below 1e-16 of every term that
+# decides a field (those of order exp(-4 beta)).
+_SPLIT_FORM_MAX_BETA = 128.0
 # Margin (in units of log(B / A), scaled by 1 + 4 beta) by which DenseNetwork.dominant
 # requires its bound to hold: far above float64 rounding of the bound and of the fields.
 _DOMINANCE_SLACK = 1e-9
@@ -595,6 +599,7 @@ class DenseNetwork(Network):
         self._x32: NDArray[np.float32] | None = None
         self._exp_cache: NDArray[np.float64] | None = None
         self._lean: NDArray[np.float64] | None = None
+        self._signs: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
 
     def _closed_form(self) -> bool:
         """Whether batch fields may use the one-product closed form.
@@ -604,6 +609,23 @@ class DenseNetwork(Network):
         grows like ``exp(4 beta) * eps``, below 1e-12 up to ``beta = 2``.
         """
         return self.kind == POWER or self.beta <= _CLOSED_FORM_MAX_BETA
+
+    def _split_form(self) -> bool:
+        """Whether batch fields may use the split form: exponential, ``2 < beta <= 128``."""
+        return self.kind == LOG_SUM_EXP and _CLOSED_FORM_MAX_BETA < self.beta <= _SPLIT_FORM_MAX_BETA
+
+    def _fast_fields(self) -> bool:
+        """Whether batch fields cost a few matrix products (else one logsumexp per neuron)."""
+        return self._closed_form() or self._split_form()
+
+    def _split_signs(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """``(xi > 0, xi < 0)`` as (N, P) float64 0/1 arrays, made on first use."""
+        if self._signs is None:
+            self._signs = (
+                np.ascontiguousarray(self._xt > 0, dtype=np.float64),
+                np.ascontiguousarray(self._xt < 0, dtype=np.float64),
+            )
+        return self._signs
 
     def _interaction(self, a: FloatArray, xi: FloatArray) -> NDArray[np.float64]:
         """Field from overlaps ``a`` that exclude the neuron, pattern bits ``xi``.
@@ -619,12 +641,13 @@ class DenseNetwork(Network):
         return np.asarray((_logsumexp(beta * (a + xi)) - _logsumexp(beta * (a - xi))) / (2 * beta))
 
     def _batch_fields(self, states: NDArray[np.int8], out: NDArray[np.float64]) -> None:
-        if not self._closed_form():
+        if not self._fast_fields():
             self._batch_fields_direct(states, out)
             return
         # With a = o - xi s_i the overlap without neuron i, the field is a
         # function of the full overlaps o and of s_i in {-1, 0, +1} whose
-        # pattern-dependent part is linear in xi: one (B, P) x (P, N) product.
+        # pattern-dependent part is linear in xi: one (B, P) x (P, N) product
+        # (two for the split form).
         s = states.astype(np.float64)
         overlaps = s @ self._xt  # (B, P)
         if self.kind == POWER:
@@ -660,13 +683,21 @@ class DenseNetwork(Network):
     def _exponential_fields(self, s: FloatArray, overlaps: FloatArray) -> NDArray[np.float64]:
         # With weights w = exp(beta o - max), S+ / S- the weight of the patterns
         # with xi_i = +1 / -1, lse(beta (o + t xi)) = max + log(e^(beta t) S+ + e^(-beta t) S-).
+        # Up to beta = 2 S+ and S- come from one product, S+ - S-; beyond, the
+        # small one of the two loses its precision in that difference, so the
+        # split form sums each over its own patterns (positive terms, no cancellation).
         beta = self.beta
         z = beta * overlaps
         w = np.exp(z - z.max(axis=1, keepdims=True))
-        total = w.sum(axis=1, keepdims=True)
-        diff = w @ self._xt.T  # S+ - S-
-        plus = np.maximum(0.5 * (total + diff), 0.0)
-        minus = np.maximum(0.5 * (total - diff), 0.0)
+        if self._closed_form():
+            total = w.sum(axis=1, keepdims=True)
+            diff = w @ self._xt.T  # S+ - S-
+            plus = np.maximum(0.5 * (total + diff), 0.0)
+            minus = np.maximum(0.5 * (total - diff), 0.0)
+        else:
+            positive, negative = self._split_signs()
+            plus = w @ positive.T
+            minus = w @ negative.T
         up = beta * (1.0 - s)  # a + xi = o + xi (1 - s_i)
         down = -beta * (1.0 + s)  # a - xi = o - xi (1 + s_i)
         num = np.log(np.exp(up) * plus + np.exp(-up) * minus)
@@ -763,7 +794,7 @@ class DenseNetwork(Network):
                 hit = where < settled.size
                 hit[hit] = settled[where[hit]] == close[hit]
                 mix_settled[where[hit]] = mix64[hit]
-            stable[settled] = self._exactly_stable(states[settled], mix_settled, float(error))
+            stable[settled] = self._exactly_stable(states[settled], mix_settled, float(error), exact[settled])
         return MeanFieldStep(energies, new, stable)
 
     def _exp_of_gaps(self, rel: NDArray[np.float32]) -> NDArray[np.float64]:
@@ -782,7 +813,11 @@ class DenseNetwork(Network):
         return np.asarray(self._exp_cache[index])
 
     def _exactly_stable(
-        self, states: NDArray[np.int8], mix: NDArray[np.float64], error: float
+        self,
+        states: NDArray[np.int8],
+        mix: NDArray[np.float64],
+        error: float,
+        weights: NDArray[np.float64] | None = None,
     ) -> NDArray[np.bool_]:
         """Whether each state is a fixed point of the exact one-neuron update, given ``X.T softmax``.
 
@@ -790,13 +825,17 @@ class DenseNetwork(Network):
         patterns that disagree with it is ``(1 - s mix) / 2``; flipping it
         changes the energy by ``log(e^(-2b) (1 - q) + e^(2b) q) / b``, so it
         stays put when ``q`` is at most a bound that depends only on ``s`` and
-        its threshold.  States with ``q`` within rounding of the bound, and any
-        ``beta`` where the bound itself is not accurate, go through the exact
-        float64 :meth:`fields`.
+        its threshold.  States with ``q`` within rounding of the bound go
+        through the exact float64 :meth:`fields`.  Beyond ``beta = 2`` the
+        bound (about ``exp(-2 beta)``) is below the rounding of ``mix``, and
+        ``q`` is summed from the float64 softmax ``weights`` instead
+        (:meth:`_stable_from_weights`).
         """
         if states.size == 0:
             return np.zeros(0, dtype=bool)
-        if not self._closed_form() or (states == 0).any():
+        if (states == 0).any() or not self._closed_form():
+            if weights is not None and self._split_form() and not (states == 0).any():
+                return self._stable_from_weights(states, weights)
             return np.asarray(~(decide(self.fields(states), states) != states).any(axis=1))
         s = states.astype(np.float64)
         q = 0.5 * (1.0 - s * mix)
@@ -807,6 +846,50 @@ class DenseNetwork(Network):
         if near.size:
             exact = self.fields(states[near])
             stable[near] = ~(decide(exact, states[near]) != states[near]).any(axis=1)
+        return np.asarray(stable)
+
+    def _stable_from_weights(
+        self, states: NDArray[np.int8], weights: NDArray[np.float64]
+    ) -> NDArray[np.bool_]:
+        """:meth:`_exactly_stable` from the float64 softmax ``weights`` (rows summing to 1) of -1/+1 states.
+
+        The share ``q`` against each neuron is summed over the patterns whose
+        weight could matter; the others, each below ``1e-3 / P`` of the
+        smallest bound, add at most ``tail`` to every ``q``.  A state is
+        stable when every ``q + tail`` is below its bound, unstable when some
+        ``q`` is above it, either by a relative 1e-9 (far above the rounding
+        of sums of a few positive terms); other states go through the exact
+        :meth:`fields`.  Near a memory at large ``beta`` a state has a
+        handful of such patterns, so this costs O(N) per pattern kept
+        rather than two (B, P) x (P, N) products.
+        """
+        batch, p = weights.shape
+        bound = self._flip_bound(states.astype(np.float64))
+        smallest = bound.min(axis=1)
+        keep = weights >= np.maximum(smallest, 0.0)[:, np.newaxis] * (1e-3 / p)
+        tail = np.where(keep, 0.0, weights).sum(axis=1)
+        rows, cols = np.nonzero(keep)
+        unsure = smallest <= 0.0
+        if rows.size > batch * p // _SPARSE_MIX_SHARE:
+            unsure[:] = True  # too many to gather: the products are cheaper
+            rows = cols = np.zeros(0, dtype=np.intp)
+        x32 = self._patterns32()
+        q = np.zeros(states.shape)
+        step = max(1, _BLOCK_ELEMENTS // self.n_neurons)
+        for start in range(0, rows.size, step):
+            r, c = rows[start : start + step], cols[start : start + step]
+            against = (x32[c] * states[r] < 0) * weights[r, c][:, np.newaxis]
+            # np.nonzero lists rows in order: sum each row's run of patterns.
+            first = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
+            q[r[first]] += np.add.reduceat(against, first, axis=0)
+        margin = 1e-9 * np.abs(bound)
+        unstable = (q > bound + margin).any(axis=1)
+        stable = ~unstable & ((q + tail[:, np.newaxis]) < bound - margin).all(axis=1)
+        stable &= ~unsure
+        check = np.flatnonzero(unsure | ~(stable | unstable))
+        if check.size:
+            exact = self.fields(states[check])
+            stable[check] = ~(decide(exact, states[check]) != states[check]).any(axis=1)
         return np.asarray(stable)
 
     def flip_candidates(self, states: NDArray[np.int8]) -> NDArray[np.bool_]:
@@ -995,8 +1078,7 @@ class DenseLockstep:
         self._sharp = network.kind == LOG_SUM_EXP and not network._closed_form()
         if self._sharp:
             # Large beta: S+ and S- as sums of positive terms (no cancellation).
-            self._pos = np.ascontiguousarray(self.xt > 0, dtype=np.float64)
-            self._neg = np.ascontiguousarray(self.xt < 0, dtype=np.float64)
+            self._pos, self._neg = network._split_signs()
         self._unknown = bool((states == 0).any())
         b, p = self.overlaps.shape
         self.terms = np.empty((b, p))

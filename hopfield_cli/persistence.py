@@ -23,14 +23,21 @@ from hopfield_cli.model import CONTINUOUS, Model
 from hopfield_cli.options import DEFAULT_FIT, RULE_NAMES
 from hopfield_cli.specs import REGISTRY, parameter_names, params_from_arrays
 
+#: Version 4: an exponential model with the default beta (stored as 0) uses
+#: ``(ln P + 4) / 2`` (:func:`hopfield_cli.rules.default_beta`); in earlier
+#: versions that default was ``8 / sqrt(N)``, which their files keep.
 #: Version 3 adds ``fit`` (how images were brought to the model's size);
 #: version 2 stores only the parameters the model's rule takes (its spec's);
 #: version 1 stored centered, threshold, degree and beta for every rule.
-#: A model that stretches images (as every earlier one did) is still written
-#: as version 2, byte for byte as before, so older readers keep reading it.
-FORMAT_VERSION = 3
+#: A model that needs neither (stretched images, and no default exponential
+#: beta) is still written as version 2, byte for byte as before, so older
+#: readers keep reading it; a loaded older exponential model with the default
+#: beta gets its ``8 / sqrt(N)`` as a number, and is saved again as version 2.
+FORMAT_VERSION = 4
 
 _STRETCH_VERSION = 2
+_FIT_VERSION = 3
+_PATTERN_BETA_VERSION = 4
 
 # key -> (dtype kind(s), ndim)
 _SCHEMA: dict[str, tuple[str, int]] = {
@@ -79,9 +86,13 @@ def save_model(model: Model, path: str | os.PathLike[str]) -> None:
         "channels": np.asarray(model.channels, dtype=np.int64),
         **model.spec.file_arrays(),
     }
+    version = _STRETCH_VERSION
     if model.fit != DEFAULT_FIT:
-        arrays["format_version"] = np.asarray(FORMAT_VERSION, dtype=np.int64)
+        version = _FIT_VERSION
         arrays["fit"] = np.asarray(model.fit)
+    if model.spec.as_before_version_4(model.n_neurons) != model.spec:
+        version = _PATTERN_BETA_VERSION
+    arrays["format_version"] = np.asarray(version, dtype=np.int64)
     with atomic_path(path) as temporary, open(temporary, "wb") as handle:
         _write_npz(handle, arrays)
 
@@ -242,16 +253,23 @@ def load_model(path: str | os.PathLike[str]) -> Model:
                 raise ModelFileError(
                     f"{file}: unexpected keys for the {rule} rule: {', '.join(sorted(params.keys() - own))}"
                 )
+    fields: dict[str, Any] = {
+        "patterns": patterns if continuous else patterns.astype(np.int8),
+        "names": tuple(data["names"].tolist()),
+        "shape": (int(shape[0]), int(shape[1])),
+        "binarize": str(data["binarize"]),
+        "rule": str(data["rule"]),
+        "channels": channels,
+        "fit": str(data["fit"]) if "fit" in data else DEFAULT_FIT,
+        **params_from_arrays(params),
+    }
     try:
-        return Model(
-            patterns=patterns if continuous else patterns.astype(np.int8),
-            names=tuple(data["names"].tolist()),
-            shape=(int(shape[0]), int(shape[1])),
-            binarize=str(data["binarize"]),
-            rule=str(data["rule"]),
-            channels=channels,
-            fit=str(data["fit"]) if "fit" in data else DEFAULT_FIT,
-            **params_from_arrays(params),
-        )
+        model = Model(**fields)
+        if version < _PATTERN_BETA_VERSION:
+            # Older files' defaults as they were then: the file recalls as it always did.
+            before = model.spec.as_before_version_4(model.n_neurons)
+            if before != model.spec:
+                model = Model(**(fields | before.params()))
     except HopfieldError as exc:
         raise ModelFileError(f"{file}: {exc}") from exc
+    return model

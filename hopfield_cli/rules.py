@@ -51,9 +51,12 @@ RULES: tuple[str, ...] = BINARY_RULE_NAMES
 #: and 0 % for Hebbian and the cubic polynomial.  (The name lives in
 #: :data:`hopfield_cli.options.DEFAULT_RULE`.)
 
-#: Default inverse temperature of ``exponential`` is ``DEFAULT_BETA_SCALE / sqrt(N)``
-#: on raw overlaps ``xi.s`` (see :func:`exponential`).
-DEFAULT_BETA_SCALE = 8.0
+#: Default inverse temperature of ``exponential`` on raw overlaps ``xi.s``:
+#: ``(ln P + DEFAULT_BETA_MARGIN) / 2`` (see :func:`default_beta`).
+DEFAULT_BETA_MARGIN = 4.0
+#: Models written before format version 4 with the default beta use
+#: ``LEGACY_BETA_SCALE / sqrt(N)`` (see :func:`legacy_default_beta`).
+LEGACY_BETA_SCALE = 8.0
 
 #: Patterns per smallest block of the Storkey build, learnt one by one (see _storkey_met).
 _STORKEY_BLOCK = 4
@@ -595,16 +598,36 @@ def polynomial(patterns: Any, *, degree: int = DEFAULT_DEGREE, threshold: float 
     return DenseNetwork(x, POWER, degree=degree, threshold=_check_threshold(threshold))
 
 
-def default_beta(n_neurons: int) -> float:
-    """Default inverse temperature of :func:`exponential`: ``8 / sqrt(N)``.
+def default_beta(*, n_patterns: int) -> float:
+    """Default inverse temperature of :func:`exponential`: ``(ln P + 4) / 2``.
 
-    Overlaps ``xi . s`` of unrelated patterns are of order ``sqrt(N)``, so
-    this keeps ``beta * xi . s`` of order 8 for chance overlaps, whatever the
-    image size: unrelated memories are suppressed by ``exp(-8)`` per unit of
-    overlap difference while the energy stays smooth enough to pull a cue
-    with 30-45 % flipped pixels into the right memory in one or two steps.
+    Two states' overlaps with a memory differ by at least 2 (one pixel).  At
+    this ``beta`` the other ``P - 1`` memories, were each of them only one
+    pixel further from a state than the nearest memory, would together weigh
+    ``(P - 1) exp(-2 beta) < exp(-4)``, under 2 % of the nearest one: the
+    network resolves a one-pixel difference in overlap, however many memories
+    it holds, and so recalls the memory nearest the cue.  Between correlated
+    images (digits, faces) the nearest memories are often a few pixels apart.
+    Measured on 1,000 synthetic 10 x 10 digits with 20 % flips (four seeds),
+    97-98 % of the nearest-memory limit, against 89.3-91.6 % with
+    :func:`legacy_default_beta` (0.8 there), which suits random patterns,
+    whose chance overlaps are of order ``sqrt(N)``; larger margins than 4
+    change nothing there until fields fall below the tie tolerance.
+
+    Parameters
+    ----------
+    n_patterns : int
+        Number of stored patterns P (>= 1).
     """
-    return DEFAULT_BETA_SCALE / math.sqrt(n_neurons)
+    return (math.log(max(1, n_patterns)) + DEFAULT_BETA_MARGIN) / 2
+
+
+def legacy_default_beta(n_neurons: int) -> float:
+    """Default inverse temperature of model files written before format version 4: ``8 / sqrt(N)``.
+
+    Such files keep recalling exactly as they were written to.
+    """
+    return LEGACY_BETA_SCALE / math.sqrt(n_neurons)
 
 
 def exponential(patterns: Any, *, beta: float | None = None, threshold: float = 0.0) -> DenseNetwork:
@@ -621,7 +644,7 @@ def exponential(patterns: Any, *, beta: float | None = None, threshold: float = 
         Patterns of -1/+1 (coerced to int8).
     beta : float or None, optional
         Inverse temperature applied to raw overlaps ``xi . s`` (which range
-        over [-N, N]).  None picks :func:`default_beta`, ``8 / sqrt(N)``.
+        over [-N, N]).  None picks :func:`default_beta`, ``(ln P + 4) / 2``.
     threshold : float, optional
         Threshold of every neuron, in field units.
 
@@ -645,7 +668,7 @@ def exponential(patterns: Any, *, beta: float | None = None, threshold: float = 
     """
     x = as_patterns(patterns)
     if beta is None:
-        beta = default_beta(x.shape[1])
+        beta = default_beta(n_patterns=x.shape[0])
     elif isinstance(beta, bool) or not isinstance(beta, int | float | np.integer | np.floating):
         raise InvalidParameterError(f"beta must be a finite number > 0, got {beta!r}")
     if not (math.isfinite(beta) and beta > 0):

@@ -95,6 +95,14 @@ class RuleSpec:
         """The parameters as the 0-d arrays of a model file (None, a rule default, as 0)."""
         return {key: _to_array(value) for key, value in self.params().items()}
 
+    def as_before_version_4(self, neurons: int) -> RuleSpec:
+        """What these parameters meant in a model file older than format version 4 (N neurons).
+
+        Only the exponential rule's default beta changed then; for every
+        other spec this is the spec itself.
+        """
+        return self
+
     def build(self, patterns: Any) -> Network:
         """The network engine storing ``patterns`` (array_like of shape (P, N))."""
         raise InvalidParameterError(f"the {self.name} rule has no binary network")
@@ -116,8 +124,8 @@ class RuleSpec:
         """Decimal logarithms of :meth:`theory`'s lines, finite even where a line overflows a float."""
         return {name: math.log10(value) for name, value in self.theory(neurons, noise).items() if value > 0}
 
-    def effective_params(self, neurons: int) -> dict[str, Any]:
-        """:meth:`params` with the defaults worked out from the data filled in (N neurons)."""
+    def effective_params(self, neurons: int, patterns: int) -> dict[str, Any]:
+        """:meth:`params` with the defaults worked out from the data filled in (N neurons, P patterns)."""
         return self.params()
 
     #: How a parameter left to the rule (None) is worked out, by name.
@@ -317,7 +325,8 @@ class ExponentialSpec(BinarySpec):
     Attributes
     ----------
     beta : float or None
-        Inverse temperature on raw overlaps; None for ``8 / sqrt(N)``.
+        Inverse temperature on raw overlaps; None for ``(ln P + 4) / 2``
+        (:func:`hopfield_cli.rules.default_beta`).
     """
 
     name: ClassVar[RuleName] = "exponential"
@@ -332,6 +341,11 @@ class ExponentialSpec(BinarySpec):
     def build(self, patterns: Any) -> Network:
         return rules.exponential(patterns, beta=self.beta, threshold=self.threshold)
 
+    def as_before_version_4(self, neurons: int) -> RuleSpec:
+        if self.beta is not None:
+            return self
+        return type(self)(**(self.params() | {"beta": rules.legacy_default_beta(neurons)}))
+
     def theory(self, neurons: int, noise: float) -> dict[str, float]:
         x = abs(1.0 - 2.0 * check_fraction("noise", noise))
         info = 0.5 * ((1 + x) * math.log1p(x) + (1 - x) * math.log1p(-x)) if x < 1 else math.log(2.0)
@@ -343,10 +357,10 @@ class ExponentialSpec(BinarySpec):
         info = 0.5 * ((1 + x) * math.log1p(x) + (1 - x) * math.log1p(-x)) if x < 1 else math.log(2.0)
         return {"exp(N I(1-2 noise)/2)": neurons * info / 2 / math.log(10.0)}
 
-    default_notes: ClassVar[dict[str, str]] = {"beta": "8/sqrt(N)"}
+    default_notes: ClassVar[dict[str, str]] = {"beta": "ln(P)/2 + 2"}
 
-    def effective_params(self, neurons: int) -> dict[str, Any]:
-        beta = rules.default_beta(neurons) if self.beta is None else self.beta
+    def effective_params(self, neurons: int, patterns: int) -> dict[str, Any]:
+        beta = rules.default_beta(n_patterns=patterns) if self.beta is None else self.beta
         return self.params() | {"beta": beta}
 
     def grid(self, neurons: int, lines: dict[str, float]) -> NDArray[np.float64]:

@@ -95,10 +95,10 @@ def _inspect_text(model: Path) -> str:
     [
         (
             ("--rule", "exponential"),
-            ["beta=0.5 (8/sqrt(N))", "exp(N I(1-2 noise)/2) = 2.9e20 patterns"],
+            ["beta=2.693 (ln(P)/2 + 2)", "exp(N I(1-2 noise)/2) = 2.9e20 patterns"],
             ["degree"],
         ),
-        (("--rule", "exponential", "--beta", "0.3"), ["beta=0.3"], ["degree", "8/sqrt(N)"]),
+        (("--rule", "exponential", "--beta", "0.3"), ["beta=0.3"], ["degree", "ln P"]),
         (
             ("--rule", "polynomial", "--degree", "5"),
             ["degree=5", "N^(n-1)/(2 (2n-3)!! ln N) = 3.7e6 patterns"],

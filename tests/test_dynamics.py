@@ -325,6 +325,52 @@ def test_exponential_sync_energy_never_rises_and_ends_at_a_fixed_point(
         np.testing.assert_array_equal(decide(fields, result.state), result.state)
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    beta=st.sampled_from([2.5, 4.0, 6.3, 11.0, 40.0, 128.0]),
+    threshold=st.sampled_from([0.0, 1e-10, 0.2, -0.5, 1.0, 1.5]),
+    spread=st.integers(1, 4),
+)
+def test_mean_field_stability_at_large_beta_is_the_exact_fields(
+    seed: int, beta: float, threshold: float, spread: int
+) -> None:
+    # Clusters of memories one to a few pixels apart: a stored pattern's stability is then
+    # decided by weights near exp(-2 beta), the size of the flip bound.
+    rng = np.random.default_rng(seed)
+    x = np.repeat(rng.choice(np.array([-1, 1], dtype=np.int8), size=(3, 40)), 6, axis=0)
+    for memory in x[1:]:
+        memory[rng.choice(40, size=int(rng.integers(1, spread + 1)), replace=False)] *= -1
+    net = DenseNetwork(x, "log-sum-exp", beta=beta, threshold=threshold)
+    states = np.concatenate([x, np.stack([flip(x[k], 0.05, rng) for k in range(len(x))])])
+    step = net.mean_field_step(states)
+    settled = ~(step.states != states).any(axis=1)
+    exact = ~(decide(net.fields(states), states) != states).any(axis=1)
+    np.testing.assert_array_equal(step.stable[settled], exact[settled])
+    assert not step.stable[~settled].any()
+
+
+class _NoFields(DenseNetwork):
+    def fields(self, states: object) -> np.ndarray:
+        raise AssertionError("fell back to the exact fields")
+
+
+@pytest.mark.parametrize("beta", [2.5, 6.3, 40.0])
+def test_mean_field_stability_at_large_beta_decides_clear_states_from_the_weights(beta: float) -> None:
+    # Memories and memories with a pixel changed: no state is near its bound, so the few
+    # weights that matter decide, and no (B, P) x (P, N) product is needed.
+    x = random_patterns(30, 64)
+    net = _NoFields(x, "log-sum-exp", beta=beta, threshold=0.1)
+    nudged = x.copy()
+    nudged[:, 0] *= -1
+    states = np.concatenate([x, nudged])
+    overlaps = states.astype(np.float64) @ x.T.astype(np.float64)
+    weights = np.exp(beta * (overlaps - overlaps.max(axis=1, keepdims=True)))
+    weights /= weights.sum(axis=1, keepdims=True)
+    stable = net._stable_from_weights(states, weights)
+    np.testing.assert_array_equal(stable, np.arange(60) < 30)
+
+
 @pytest.mark.parametrize("threshold", [0.0, 0.02])
 def test_dense_async_jumps_stay_equal_to_the_one_neuron_loop(threshold: float) -> None:
     # Cues two flips from their pattern: each sweep's look-ahead jumps over most of the order.

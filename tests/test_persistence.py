@@ -54,11 +54,15 @@ def test_round_trip_is_exact(
     np.testing.assert_array_equal(loaded.network().fields(states), model.network().fields(states))
 
 
-def test_save_writes_plain_arrays_and_the_format_version(tmp_path: Path) -> None:
-    save_model(make_model(), tmp_path / "m.npz")
+@pytest.mark.parametrize(("kwargs", "version"), [({"rule": "hebbian"}, 2), ({"beta": 3.0}, 2), ({}, 4)])
+def test_save_writes_plain_arrays_and_the_format_version(
+    tmp_path: Path, kwargs: dict[str, object], version: int
+) -> None:
+    save_model(make_model(**kwargs), tmp_path / "m.npz")
     with np.load(tmp_path / "m.npz", allow_pickle=False) as archive:
-        # Stretching models (the default) stay version 2 without a fit key: older readers read them.
-        assert int(archive["format_version"]) == 2 and "fit" not in archive.files
+        # Stretching models stay version 2 without a fit key, so older readers read them, unless
+        # they leave the exponential beta to its default, whose meaning changed in version 4.
+        assert int(archive["format_version"]) == version and "fit" not in archive.files
         assert all(archive[key].dtype != object for key in archive.files)
     assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
 
@@ -67,10 +71,10 @@ def test_save_writes_plain_arrays_and_the_format_version(tmp_path: Path) -> None
 def test_fit_is_stored_as_version_3_and_read_back(tmp_path: Path, fit: str) -> None:
     from dataclasses import replace
 
-    model = replace(make_model(), fit=fit)
+    model = replace(make_model(beta=3.0), fit=fit)
     save_model(model, tmp_path / "m.npz")
     with np.load(tmp_path / "m.npz", allow_pickle=False) as archive:
-        assert int(archive["format_version"]) == FORMAT_VERSION == 3
+        assert int(archive["format_version"]) == 3 and FORMAT_VERSION == 4
         assert str(archive["fit"]) == fit
     assert load_model(tmp_path / "m.npz").fit == fit
 

@@ -213,6 +213,25 @@ def test_exponential_fields_for_small_and_large_beta(beta: float) -> None:
     assert_allclose(net.fields(states), expected, rtol=1e-9, atol=1e-9)
 
 
+@pytest.mark.parametrize("beta", [2.0, 2.01, 5.45, 20.0, 127.9, 128.0, 128.1, 400.0])
+def test_exponential_batch_fields_near_memories_match_reference(beta: float) -> None:
+    # Clusters of memories a few flips apart, and states one to three flips
+    # from a memory, some neurons unknown: the weight against a neuron is a
+    # small sum next to large ones, which a difference of sums loses.
+    rng = np.random.default_rng(SEED)
+    x = np.repeat(random_patterns(8, 48, SEED + 5), 5, axis=0)
+    for memory in x[1:]:
+        memory[rng.choice(48, size=int(rng.integers(1, 6)), replace=False)] *= -1
+    states = np.repeat(x[:6], 3, axis=0)
+    for state in states:
+        state[rng.choice(48, size=int(rng.integers(0, 4)), replace=False)] *= -1
+    states[::4, rng.choice(48, size=5, replace=False)] = 0
+    threshold = rng.uniform(-0.3, 0.3, size=48)
+    net = DenseNetwork(x, "log-sum-exp", beta=beta, threshold=threshold)
+    expected = np.array([dense_reference(x, s, "exponential", 3, beta) for s in states]) - threshold
+    assert_allclose(net.fields(states), expected, rtol=1e-9, atol=1e-9)
+
+
 def test_dense_fields_are_half_energy_differences() -> None:
     x = random_patterns(25, 32)
     state = random_patterns(1, 32, SEED + 4)[0]
@@ -225,11 +244,15 @@ def test_dense_fields_are_half_energy_differences() -> None:
         assert_allclose(net.fields(state)[0], expected, rtol=1e-9, atol=1e-9)
 
 
-def test_default_beta_scales_with_image_size() -> None:
-    assert_allclose(rules.default_beta(4096), 8 / 64, rtol=1e-15, atol=0)
+def test_default_beta_resolves_one_pixel_against_all_other_memories() -> None:
+    assert_allclose(rules.default_beta(n_patterns=1000), (math.log(1000) + 4) / 2, rtol=1e-15, atol=0)
+    for p in (1, 2, 10, 1000, 10**6):
+        # The other P - 1 memories, each one pixel (overlap 2) further, weigh under e^-4 together.
+        assert (p - 1) * math.exp(-2 * rules.default_beta(n_patterns=p)) < math.exp(-4)
     net = rules.exponential(random_patterns(3, 100))
     assert isinstance(net, DenseNetwork)
-    assert_allclose(net.beta, 0.8, rtol=1e-15, atol=0)
+    assert_allclose(net.beta, (math.log(3) + 4) / 2, rtol=1e-15, atol=0)
+    assert_allclose(rules.legacy_default_beta(4096), 8 / 64, rtol=1e-15, atol=0)
 
 
 def test_polynomial_degree_two_is_hebbian() -> None:

@@ -16,6 +16,7 @@ from hopfield_cli import capacity, rules
 from hopfield_cli.dynamics import recall
 from hopfield_cli.errors import InvalidParameterError, IrrelevantParameterError
 from hopfield_cli.model import Model
+from hopfield_cli.network import DenseNetwork
 from hopfield_cli.options import BINARY_RULE_NAMES, MAX_DEGREE, RULE_NAMES
 from hopfield_cli.persistence import FORMAT_VERSION, load_model, save_model
 from hopfield_cli.specs import BINARY_RULES, REGISTRY, parameter_names, spec_for
@@ -83,7 +84,11 @@ def test_model_holds_its_spec_and_only_its_parameters(random_patterns: Callable[
 
 @pytest.mark.parametrize(
     ("rule", "params"),
-    [("hebbian", {"centered": True, "threshold": 0.5}), ("polynomial", {"degree": 5}), ("exponential", {})],
+    [
+        ("hebbian", {"centered": True, "threshold": 0.5}),
+        ("polynomial", {"degree": 5}),
+        ("exponential", {"beta": 2.5}),
+    ],
 )
 def test_version_2_files_hold_only_the_rules_parameters(
     tmp_path: Path, random_patterns: Callable[..., np.ndarray], rule: str, params: dict[str, object]
@@ -94,7 +99,7 @@ def test_version_2_files_hold_only_the_rules_parameters(
     with np.load(path, allow_pickle=False) as archive:
         keys = set(archive.files)
         # A stretching model (every one before --fit) is still written as version 2.
-        assert int(archive["format_version"]) == 2 and FORMAT_VERSION == 3
+        assert int(archive["format_version"]) == 2 and FORMAT_VERSION == 4
     assert keys - {"format_version", "rule", "patterns", "names", "shape", "binarize", "channels"} == set(
         parameter_names(rule)
     )
@@ -149,7 +154,46 @@ def test_version_2_files_from_before_fit_recall_the_same_bytes_and_save_unchange
         states = np.stack([r.state for r in recall(model.network(), expected["cues"], update=update, rng=7)])
         assert_array_equal(states.astype(np.int8), expected[f"{rule}_{update}"])
     save_model(model, tmp_path / "again.npz")
-    assert (tmp_path / "again.npz").read_bytes() == path.read_bytes()
+    if rule != "exponential":
+        assert (tmp_path / "again.npz").read_bytes() == path.read_bytes()
+        return
+    # Its default beta of then, 8 / sqrt(N), is now written as a number, still as version 2.
+    assert model.beta == 8 / np.sqrt(model.n_neurons)
+    with np.load(path, allow_pickle=False) as before, np.load(tmp_path / "again.npz") as after:
+        assert int(after["format_version"]) == 2 and float(before["beta"]) == 0.0
+        assert sorted(before.files) == sorted(after.files)
+        for key in before.files:
+            expected = model.beta if key == "beta" else before[key]
+            assert_array_equal(after[key], expected)
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_older_exponential_files_keep_their_default_beta(version: int) -> None:
+    # Format version 4 changed the default from 8 / sqrt(N) to (ln P + 4) / 2; a file from
+    # before keeps the beta it was trained with, and says so.
+    model = load_model(DATA / f"model_v{version}_exponential.npz")
+    assert model.beta == 8 / np.sqrt(model.n_neurons)
+    network = model.network()
+    assert isinstance(network, DenseNetwork) and network.beta == model.beta
+    assert model.describe()["param_defaults"] == {}
+
+
+def test_default_beta_models_are_version_4_and_follow_the_number_of_memories(
+    tmp_path: Path, random_patterns: Callable[..., np.ndarray]
+) -> None:
+    x = random_patterns(9, 64)
+    model = Model(patterns=x[:3], names=("a", "b", "c"), shape=(8, 8))
+    save_model(model, tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as archive:
+        assert int(archive["format_version"]) == 4 and float(archive["beta"]) == 0.0
+    back = load_model(tmp_path / "m.npz")
+    assert back.beta is None and back.describe()["param_defaults"] == {"beta": "ln(P)/2 + 2"}
+    network = back.network()
+    assert isinstance(network, DenseNetwork) and network.beta == rules.default_beta(n_patterns=3)
+    # Appending memories moves the default with them, as training all of them at once does.
+    more = back.append(x[3:], tuple("defghi"))
+    grown = more.network()
+    assert isinstance(grown, DenseNetwork) and grown.beta == rules.default_beta(n_patterns=9)
 
 
 def test_v1_settings_survive(tmp_path: Path) -> None:
