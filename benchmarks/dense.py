@@ -6,7 +6,8 @@ Three workloads of the exponential rule, each with its baseline run in the same 
   20 % flipped pixels, three data seeds.  A cue is recoverable when every
   stored pattern with its highest overlap equals its own pattern bit for bit;
   ours is the default update's right recalls among them, the baseline column
-  exact ``--update async`` from the cue;
+  exact ``--update async`` from the cue, and in a second row the default
+  update with the default beta of models before format 4 (``8 / sqrt(N)``);
 * async against sync: 50 cues (20 % flips) against the 200 LFW faces
   (scikit-image's ``lfw_subset``) resized to 64 x 64;
 * batch efficiency: 5,000 synthetic digits at 28 x 28 (MNIST's shape) and
@@ -62,6 +63,7 @@ def _digit_limit(quick: bool, log: Callable[[str], None]) -> tuple[list[Row], di
     seeds = SEEDS[:1] if quick else SEEDS
     ours: list[float] = []
     base: list[float] = []
+    legacy: list[float] = []
     raw: dict[str, Any] = {}
     for seed in seeds:
         log(f"dense: {count} digits at 10x10, seed {seed}...")
@@ -72,10 +74,14 @@ def _digit_limit(quick: bool, log: Callable[[str], None]) -> tuple[list[Row], di
         net = rules.exponential(x)
         sync = dynamics.recall(net, cues, rng=seed)
         both = dynamics.recall(net, cues, update="async", rng=seed)
+        before = rules.exponential(x, beta=rules.legacy_default_beta(x.shape[1]))
+        old = dynamics.recall(before, cues, rng=seed)
         right_sync = _right(np.stack([r.state for r in sync]), x, rows) & ok
         right_async = _right(np.stack([r.state for r in both]), x, rows) & ok
+        right_old = _right(np.stack([r.state for r in old]), x, rows) & ok
         ours.append(float(right_sync.sum() / ok.sum()))
         base.append(float(right_async.sum() / ok.sum()))
+        legacy.append(float(right_old.sum() / ok.sum()))
         statuses: dict[str, int] = {}
         for r in sync:
             statuses[r.status] = statuses.get(r.status, 0) + 1
@@ -83,6 +89,7 @@ def _digit_limit(quick: bool, log: Callable[[str], None]) -> tuple[list[Row], di
             "limit": int(ok.sum()),
             "right_default": int(right_sync.sum()),
             "right_async": int(right_async.sum()),
+            "right_default_before_format_4": int(right_old.sum()),
             "default_statuses": statuses,
         }
     limits = [v["limit"] for v in raw.values()]
@@ -95,7 +102,15 @@ def _digit_limit(quick: bool, log: Callable[[str], None]) -> tuple[list[Row], di
         goal=Goal("ours", ">=", 0.9),
         note=f"worst of {len(seeds)} seeds; limit {min(limits)}-{max(limits)} cues; baseline: --update async",
     )
-    return [row], raw
+    before = Row(
+        "same, default beta ln(P)/2 + 2 (baseline: 8/sqrt(N), the default before format 4)",
+        min(ours),
+        min(legacy),
+        "fraction",
+        ratio=min(ours) / min(legacy) if min(legacy) else None,
+        note=f"worst of {len(seeds)} seeds each",
+    )
+    return [row, before], raw
 
 
 def _lfw(side: int) -> NDArray[np.int8]:

@@ -64,7 +64,7 @@ def main(out: Path) -> None:
 COLOUR_CUES = [
     ("astronaut", ["--kind", "gaussian", "--noise", "0.3", "--seed", "1"]),
     ("chelsea", ["--kind", "erase", "--noise", "0.7", "--seed", "2"]),
-    ("coffee", ["--kind", "occlude", "--noise", "0.5"]),
+    ("coffee", ["--kind", "occlude", "--noise", "0.5", "--seed", "4"]),
     ("immunohistochemistry", ["--kind", "saltpepper", "--noise", "0.4", "--seed", "3"]),
     ("rocket", ["--kind", "half", "--noise", "0.5", "--side", "left", "--fill", "white"]),
 ]

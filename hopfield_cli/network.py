@@ -695,9 +695,16 @@ class DenseNetwork(Network):
             plus = np.maximum(0.5 * (total + diff), 0.0)
             minus = np.maximum(0.5 * (total - diff), 0.0)
         else:
-            positive, negative = self._split_signs()
-            plus = w @ positive.T
-            minus = w @ negative.T
+            # With the largest weight 1, a term that decides a field is at least
+            # exp(-2 beta) / 2 and a dropped weight is scaled by at most exp(2 beta):
+            # dropping weights that sum to under 1e-16 exp(-4 beta) moves no field by
+            # more than float64 rounding.  Near memories few patterns are left.
+            p = w.shape[1]
+            used = np.flatnonzero((w >= 1e-16 * math.exp(-4.0 * beta) / p).any(axis=0))
+            xi = self._xt[:, used].T if used.size < p else self._xt.T  # (P', N)
+            weights = w[:, used] if used.size < p else w
+            plus = weights @ (xi > 0).astype(np.float64)
+            minus = weights @ (xi < 0).astype(np.float64)
         up = beta * (1.0 - s)  # a + xi = o + xi (1 - s_i)
         down = -beta * (1.0 + s)  # a - xi = o - xi (1 + s_i)
         num = np.log(np.exp(up) * plus + np.exp(-up) * minus)
