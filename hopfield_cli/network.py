@@ -599,7 +599,6 @@ class DenseNetwork(Network):
         self._x32: NDArray[np.float32] | None = None
         self._exp_cache: NDArray[np.float64] | None = None
         self._lean: NDArray[np.float64] | None = None
-        self._signs: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
 
     def _closed_form(self) -> bool:
         """Whether batch fields may use the one-product closed form.
@@ -617,15 +616,6 @@ class DenseNetwork(Network):
     def _fast_fields(self) -> bool:
         """Whether batch fields cost a few matrix products (else one logsumexp per neuron)."""
         return self._closed_form() or self._split_form()
-
-    def _split_signs(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """``(xi > 0, xi < 0)`` as (N, P) float64 0/1 arrays, made on first use."""
-        if self._signs is None:
-            self._signs = (
-                np.ascontiguousarray(self._xt > 0, dtype=np.float64),
-                np.ascontiguousarray(self._xt < 0, dtype=np.float64),
-            )
-        return self._signs
 
     def _interaction(self, a: FloatArray, xi: FloatArray) -> NDArray[np.float64]:
         """Field from overlaps ``a`` that exclude the neuron, pattern bits ``xi``.
@@ -1083,9 +1073,6 @@ class DenseLockstep:
             overlaps = states.astype(np.float64) @ self.xt
         self.overlaps = np.array(overlaps, dtype=np.float64)
         self._sharp = network.kind == LOG_SUM_EXP and not network._closed_form()
-        if self._sharp:
-            # Large beta: S+ and S- as sums of positive terms (no cancellation).
-            self._pos, self._neg = network._split_signs()
         self._unknown = bool((states == 0).any())
         b, p = self.overlaps.shape
         self.terms = np.empty((b, p))
@@ -1135,8 +1122,9 @@ class DenseLockstep:
         else:
             beta = self.net.beta
             if self._sharp:
-                plus = np.einsum("bp,bp->b", self.terms, self._pos[idx])
-                minus = np.einsum("bp,bp->b", self.terms, self._neg[idx])
+                # Large beta: S+ and S- as sums of positive terms (no cancellation).
+                plus = np.where(xi > 0, self.terms, 0.0).sum(axis=1)
+                minus = np.where(xi < 0, self.terms, 0.0).sum(axis=1)
             else:
                 diff = np.einsum("bp,bp->b", self.terms, xi)  # S+ - S-
                 plus = np.maximum(0.5 * (self.total + diff), 0.0)
