@@ -51,6 +51,8 @@ MAX_SNAPSHOTS = 240
 #: bytes, but never fewer than MIN_SNAPSHOTS.
 SNAPSHOT_BYTES = 256 * 2**20
 MIN_SNAPSHOTS = 16
+#: Changes per sweep after which a cue stops looking ahead again (see _skipping_sweep).
+_RELOOK_MOVES = 8
 
 
 def _default_block(n_neurons: int) -> int:
@@ -565,23 +567,35 @@ def _lockstep_sweep(
 def _skipping_sweep(
     network: DenseNetwork, stepper: DenseLockstep, states: NDArray[np.int8], orders: NDArray[np.intp]
 ) -> None:
-    """One lockstep sweep (``states`` updated in place) that first jumps over neurons that will not change.
+    """One lockstep sweep (``states`` updated in place) that jumps over neurons that will not change.
 
     Each cue keeps its own position in its visiting order.  At the start,
-    the neurons that could flip are found for every cue at once (two matrix
-    products, :meth:`DenseNetwork.flip_candidates`): until a cue's first
-    such neuron nothing in that cue changes, so its position starts there.
-    The lockstep steps then decide every neuron from there on exactly as
-    before, so the run stays the one-neuron-at-a-time loop.  The last sweep
-    of a run, which changes nothing, costs the two products instead of N
-    steps.  (Looking ahead again later in a sweep was measured not to pay:
-    a sweep that changes anything changes neurons every few steps.)
+    the neurons that could flip are found for every cue at once
+    (:meth:`DenseNetwork.flip_candidates`), and each cue jumps from one of
+    its candidates to the next: while a cue's state does not change, the
+    others keep their values.  A cue that changes steps through every
+    neuron from there on, as the loop does, except that beyond ``beta = 2``
+    (where candidates come cheaply from the overlaps the stepper keeps) its
+    candidates are found again after each of its first
+    :data:`_RELOOK_MOVES` changes: a cue settling near a memory changes a
+    neuron or two a sweep.  Every neuron that is visited is decided exactly
+    as before, so the run stays the one-neuron-at-a-time loop; the last
+    sweep of a run, which changes nothing, costs the candidates instead of
+    N steps.
     """
     batch, n = orders.shape
     rows = np.arange(batch)
     position = np.empty_like(orders)
     position[rows[:, np.newaxis], orders] = np.arange(n)  # where each neuron comes in its cue's order
-    pointer = np.where(network.flip_candidates(states), position, n).min(axis=1)
+    relook = network._split_form()
+    found = network.flip_candidates(states, stepper.overlaps if relook else None)
+    # Each cue's candidate positions in visiting order, then n (at least once), and the next one to visit.
+    queue = np.full((batch, n + 1), n, dtype=np.intp)
+    queue[:, :n] = np.sort(np.where(found, position, n), axis=1)
+    head = np.zeros(batch, dtype=np.intp)
+    every = np.zeros(batch, dtype=bool)  # cues now visiting every neuron
+    moves = np.zeros(batch, dtype=np.intp)
+    pointer = queue[:, 0].copy()
     while True:
         live = pointer < n
         if not live.any():
@@ -590,10 +604,25 @@ def _skipping_sweep(
         current = states[rows, idx]
         new = decide(stepper.fields(idx, current), current)
         moved = np.flatnonzero((new != current) & live)
+        advance = live
         if moved.size:
             stepper.apply(moved, idx[moved], (new[moved] - current[moved]).astype(np.int8))
             states[moved, idx[moved]] = new[moved]
-        pointer[live] += 1
+            moves[moved] += 1
+            again = moved[moves[moved] <= _RELOOK_MOVES] if relook else moved[:0]
+            every[moved[moves[moved] > _RELOOK_MOVES] if relook else moved] = True
+            if again.size:
+                fresh = network.flip_candidates(states[again], stepper.overlaps[again])
+                queue[again, :n] = np.sort(np.where(fresh, position[again], n), axis=1)
+                head[again] = (queue[again] <= pointer[again, np.newaxis]).sum(axis=1)
+                pointer[again] = queue[again, head[again]]
+                advance = live.copy()
+                advance[again] = False
+        pointer[advance & every] += 1
+        jump = np.flatnonzero(advance & ~every)
+        if jump.size:
+            head[jump] += 1
+            pointer[jump] = queue[jump, head[jump]]
 
 
 def _energies(network: Network, states: NDArray[np.int8], fields: NDArray[np.float64]) -> NDArray[np.float64]:

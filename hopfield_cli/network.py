@@ -879,7 +879,8 @@ class DenseNetwork(Network):
             # np.nonzero lists rows in order: sum each row's run of patterns.
             first = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
             q[r[first]] += np.add.reduceat(against, first, axis=0)
-        margin = 1e-9 * np.abs(bound)
+        # The bound itself is a difference rounded to about eps exp(-4 beta).
+        margin = 1e-9 * (np.abs(bound) + math.exp(-4.0 * self.beta))
         unstable = (q > bound + margin).any(axis=1)
         stable = ~unstable & ((q + tail[:, np.newaxis]) < bound - margin).all(axis=1)
         stable &= ~unsure
@@ -889,15 +890,25 @@ class DenseNetwork(Network):
             stable[check] = ~(decide(exact, states[check]) != states[check]).any(axis=1)
         return np.asarray(stable)
 
-    def flip_candidates(self, states: NDArray[np.int8]) -> NDArray[np.bool_]:
+    def flip_candidates(
+        self, states: NDArray[np.int8], overlaps: FloatArray | None = None
+    ) -> NDArray[np.bool_]:
         """Neurons that the exact one-neuron update might change, each state taken as it is.
 
         False means the neuron certainly keeps its value: its field, computed
         in float32 with a bound on the rounding, is on its side of the tie by
-        more than the bound.  For the exponential rule this costs two float32
-        products and no logarithm; otherwise the float64 :meth:`fields` decide,
-        with fields within 1e-6 of a tie counted as candidates.
+        more than the bound.  For the exponential rule up to ``beta = 2`` this
+        costs two float32 products and no logarithm; otherwise the float64
+        fields decide, with fields within 1e-6 of a tie counted as
+        candidates.  Beyond ``beta = 2`` the exact ``overlaps`` of the
+        states, when given, save the product that finds them, and near
+        memories few patterns enter the fields (:meth:`_exponential_fields`).
         """
+        if self._split_form():
+            s = states.astype(np.float64)
+            found = s @ self._xt if overlaps is None else overlaps
+            fields = self._exponential_fields(s, found) - self.threshold
+            return np.asarray((decide(fields, states) != states) | (np.abs(fields) < 1e-6))
         if self.kind != LOG_SUM_EXP or not self._closed_form():
             fields = self.fields(states)
             return np.asarray((decide(fields, states) != states) | (np.abs(fields) < 1e-6))
@@ -918,11 +929,16 @@ class DenseNetwork(Network):
 
         Flipping changes the energy by ``log(e^(-2b) (1 - q) + e^(2b) q) / b`` (``q``
         the share), so the neuron stays when ``q`` is at most this bound, which
-        depends only on ``s`` and the threshold.
+        depends only on ``s`` and the threshold.  A share is at most 1, so
+        bounds above 2 (a threshold that holds the neuron whatever the
+        patterns say) are given as 2, which no rounding margin turns into
+        infinity.
         """
         two_b = 2.0 * self.beta
-        limit = np.exp(two_b * (TIE_TOLERANCE - s * self.threshold))
-        return np.asarray((limit - math.exp(-two_b)) / (math.exp(two_b) - math.exp(-two_b)))
+        with np.errstate(over="ignore"):
+            limit = np.exp(two_b * (TIE_TOLERANCE - s * self.threshold))
+            bound = (limit - math.exp(-two_b)) / (math.exp(two_b) - math.exp(-two_b))
+        return np.asarray(np.minimum(bound, 2.0))
 
     def dominant(self, overlaps: FloatArray) -> NDArray[np.intp]:
         """The stored pattern that decides every neuron of each state, or -1 (exponential rule).
@@ -960,8 +976,14 @@ class DenseNetwork(Network):
         if self.kind != LOG_SUM_EXP or b == 0:
             return out
         if self._lean is None:
-            # c_t = max_i xi_t,i theta_i: how far the thresholds lean against pattern t.
-            self._lean = np.asarray((self._xt * self.threshold[:, np.newaxis]).max(axis=0))
+            # c_t = max_i xi_t,i theta_i: how far the thresholds lean against pattern t
+            # (in blocks of patterns: no N x P temporary for a large model).
+            self._lean = np.zeros(p)
+            if self.threshold.any():
+                step = max(1, _BLOCK_ELEMENTS // self.n_neurons)
+                for start in range(0, p, step):
+                    block = self._xt[:, start : start + step] * self.threshold[:, np.newaxis]
+                    self._lean[start : start + step] = block.max(axis=0)
         rows = np.arange(b)
         top = overlaps.argmax(axis=1)
         two_b = 2.0 * self.beta

@@ -350,6 +350,34 @@ def test_mean_field_stability_at_large_beta_is_the_exact_fields(
     assert not step.stable[~settled].any()
 
 
+@pytest.mark.parametrize("beta", [2.5, 3.0, 4.0, 5.0, 6.0])
+def test_stability_with_a_threshold_tuned_to_the_flip_bound_is_the_exact_fields(beta: float) -> None:
+    # Neuron 0's threshold puts its flip bound within a few 1e-9 (relative) of the share of
+    # weight against it, a bound far below exp(-4 beta): only the exact fields can decide.
+    n = 40
+    rng = np.random.default_rng(0)
+    two_b = 2 * beta
+    for k in (2, 3, 4, 5):
+        near = np.ones(n, dtype=np.int8)
+        near[: k + 1] = -1
+        far = rng.choice(np.array([-1, 1], dtype=np.int8), size=(60, n))
+        far[:, : n // 2] = -1
+        x = np.concatenate([np.ones((1, n), dtype=np.int8), near[np.newaxis], far])
+        state = x[:1]
+        overlaps = (state.astype(np.float64) @ x.T.astype(np.float64))[0]
+        weights = np.exp(beta * (overlaps - overlaps.max()))[np.newaxis]
+        weights /= weights.sum()
+        for c in (1.5, 2, 3, 5, 10, 30, 100, -1.5, -3, -10, -100):
+            target = weights[0, 1] / (1 + 1e-9 * c)
+            tuned = TIE_TOLERANCE - np.log(target * (np.exp(two_b) - np.exp(-two_b)) + np.exp(-two_b)) / two_b
+            for ulp in range(-3, 4):
+                threshold = np.zeros(n)
+                threshold[0] = tuned + ulp * np.spacing(tuned)
+                net = DenseNetwork(x, "log-sum-exp", beta=beta, threshold=threshold)
+                exact = not (decide(net.fields(state), state) != state).any()
+                assert bool(net._stable_from_weights(state, weights)[0]) == exact, (k, c, ulp)
+
+
 class _NoFields(DenseNetwork):
     def fields(self, states: object) -> np.ndarray:
         raise AssertionError("fell back to the exact fields")
@@ -452,6 +480,47 @@ def test_dense_async_dominated_sweeps_equal_the_one_neuron_loop(
         np.testing.assert_array_equal(got.changes, changes)
         assert_allclose(got.energies, energies, rtol=1e-12, atol=1e-12)
         assert np.all(np.diff(got.energies) <= 1e-9 * (1 + np.abs(got.energies[1:])))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    beta=st.sampled_from([None, 2.5, 6.0, 20.0]),
+    threshold=st.sampled_from([0.0, 0.2]),
+    noise=st.sampled_from([0.02, 0.1, 0.3]),
+)
+def test_dense_async_in_clusters_of_memories_equals_the_one_neuron_loop(
+    seed: int, beta: float | None, threshold: float, noise: float
+) -> None:
+    # Memories a few pixels apart: no cue is dominated, cues change a few neurons a sweep,
+    # and each change makes the sweep look for its cue's flip candidates again.
+    rng = np.random.default_rng(seed)
+    x = np.repeat(rng.choice(np.array([-1, 1], dtype=np.int8), size=(3, 48)), 5, axis=0)
+    for memory in x[1:]:
+        memory[rng.choice(48, size=int(rng.integers(1, 4)), replace=False)] *= -1
+    net = exponential(x, beta=beta, threshold=threshold)
+    cues = np.stack([flip(x[k], noise, rng) for k in range(len(x))])
+    together = recall(net, cues, update="async", rng=seed)
+    generators = np.random.default_rng(seed).spawn(len(cues))
+    for cue, got, generator in zip(cues, together, generators, strict=True):
+        state, changes, energies = loop_reference(net, cue, generator)
+        np.testing.assert_array_equal(got.state, state)
+        np.testing.assert_array_equal(got.changes, changes)
+        assert_allclose(got.energies, energies, rtol=1e-12, atol=1e-12)
+
+
+def test_async_sweep_where_every_neuron_is_a_candidate_and_none_flips_ends() -> None:
+    # Thresholds put every field 5e-7 on the state's side: above the tie tolerance (so nothing
+    # flips) but close enough that every neuron is a flip candidate to the look-ahead.
+    x = random_patterns(6, 40)
+    state = flip(x[0], 0.3, 2)
+    for beta in (1.0, 5.0):
+        fields = exponential(x, beta=beta).fields(state)[0]
+        net = DenseNetwork(x, "log-sum-exp", beta=beta, threshold=fields - 5e-7 * state)
+        assert np.all(net.flip_candidates(state[np.newaxis]))
+        (result,) = recall(net, state, update="async", rng=0)
+        np.testing.assert_array_equal(result.state, state)
+        assert result.iterations == 1 and result.status == FIXED_POINT
 
 
 @pytest.mark.parametrize("beta", [0.3, 1.5, 5.0])
