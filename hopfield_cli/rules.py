@@ -231,18 +231,30 @@ def _storkey_met(
     def update(b0: int, b1: int, a0: int, a1: int) -> None:
         """Add the patterns ``a0:a1`` (done) to the fields of ``b0:b1``."""
         step = _column_step(b1 - a0)
+        # Buffers reused across column blocks: fresh multi-MB temporaries cost page faults.
+        patterns = np.empty((max(b1 - b0, a1 - a0), min(step, n)))
+        part = np.empty((b1 - b0, min(step, n)))
+        more = np.empty_like(part)
         overlaps = np.zeros((b1 - b0, a1 - a0))  # h_nu . xi_mu
         for c in range(0, n, step):
-            overlaps += x[b0:b1, c : c + step].astype(np.float64) @ met[a0:a1, c : c + step].T
+            cols = slice(c, c + step)
+            block = patterns[: b1 - b0, : min(step, n - c)]
+            np.copyto(block, x[b0:b1, cols])
+            overlaps += block @ met[a0:a1, cols].T
         # g**(mu-1-nu) split as g**(mu-b0) g**(b0-1-nu).
         weight = np.outer(growth ** np.arange(b1 - b0), growth ** np.arange(b0 - a0 - 1, b0 - a1 - 1, -1) / n)
         g_ba = gram[b0:b1, a0:a1]
         coef_x = weight * (g_ba - overlaps)
         coef_h = -weight * g_ba
         for c in range(0, n, step):
-            part = coef_x @ x[a0:a1, c : c + step].astype(np.float64)
-            part += coef_h @ met[a0:a1, c : c + step]
-            met[b0:b1, c : c + step] += part
+            cols = slice(c, c + step)
+            width = min(step, n - c)
+            block = patterns[: a1 - a0, :width]
+            np.copyto(block, x[a0:a1, cols])
+            np.matmul(coef_x, block, out=part[:, :width])
+            np.matmul(coef_h, met[a0:a1, cols], out=more[:, :width])
+            part[:, :width] += more[:, :width]
+            met[b0:b1, cols] += part[:, :width]
 
     def leaf(lo: int, hi: int) -> None:
         nonlocal diag

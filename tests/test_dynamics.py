@@ -213,6 +213,12 @@ def test_ties_keep_the_state() -> None:
     fields = [0.0, 1e-12, -1e-12, 0.0, 0.5, -0.5]
     current = [-1, -1, 1, 0, -1, 1]
     np.testing.assert_array_equal(decide(fields, current), [-1, -1, 1, 1, 1, -1])
+    # At the tolerance itself, a NaN, float32 fields, batches and single neurons alike.
+    edge = np.array([[1e-9, -1e-9, 1.0000001e-9, -1.0000001e-9, np.nan, np.nan]], dtype=np.float32)
+    out = decide(edge, [[-1, 1, -1, 1, -1, 0]])
+    assert out.dtype == np.int8 and out.shape == (1, 6)
+    np.testing.assert_array_equal(out, [[-1, 1, 1, -1, -1, 1]])
+    assert decide(np.float64(-3.0), np.int8(1)) == -1 and decide(0.0, 0) == 1
 
 
 def test_sync_energies_are_the_energies_of_the_states() -> None:
