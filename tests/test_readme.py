@@ -116,3 +116,18 @@ def test_readme_figures_are_regenerated_by_the_script(tmp_path: Path) -> None:
     assert figures.FRAME_COLOURS[True] in colours and figures.FRAME_COLOURS[False] in colours
     with Image.open(tmp_path / "recall-animation.gif") as gif:
         assert gif.n_frames >= 3
+
+
+def test_no_merge_conflict_markers_are_left_in_the_sources() -> None:
+    # One was once committed inside the README's option table.
+    marker = re.compile(r"^(<{7}|={7}|>{7})( |$)", re.MULTILINE)
+    folders = ("hopfield_cli", "tests", "benchmarks", "docs", ".ci")
+    files = [ROOT / "README.md", ROOT / "pyproject.toml"]
+    files += [
+        path for folder in folders for path in (ROOT / folder).rglob("*") if path.suffix in {".py", ".md", ""}
+    ]
+    checked = [path for path in files if path.is_file()]
+    assert len(checked) > 40
+    for path in checked:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert marker.search(text) is None, path
