@@ -144,11 +144,17 @@ class CapacityResult:
     theory: dict[str, float]
     params: dict[str, Any] = field(default_factory=dict)
 
+    def param_defaults(self) -> dict[str, str]:
+        """How each parameter left to the rule was worked out at each load (``beta``: ``ln(P)/2 + 2``)."""
+        spec = specs.spec_for(self.rule, **self.params)
+        return {key: note for key, note in spec.default_notes.items() if spec.params().get(key) is None}
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-serialisable dict (non-finite theory values become None)."""
         out = asdict(self)
         out["theory"] = {k: (v if math.isfinite(v) else None) for k, v in self.theory.items()}
         out["params"] = {k: _plain(v) for k, v in self.params.items()}
+        out["param_defaults"] = self.param_defaults()
         return out
 
 

@@ -1880,9 +1880,10 @@ def _print_capacity(results: list[Any]) -> None:
 
     console = _console()
     for result in results:
-        table = Table(
-            title=f"{result.rule}: N = {result.neurons}, noise {result.noise}, {result.trials} trial(s)"
-        )
+        title = f"{result.rule}: N = {result.neurons}, noise {result.noise}, {result.trials} trial(s)"
+        # A parameter worked out at each load (the exponential beta) says how.
+        title += "".join(f", {key} {note}" for key, note in result.param_defaults().items())
+        table = Table(title=title)
         for column in ("P", "P/N", "exact", "overlap", "iterations", "spurious", "ok"):
             table.add_column(column, justify="right")
         for point in result.points:

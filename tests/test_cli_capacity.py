@@ -28,6 +28,19 @@ def test_capacity_json_orders_rules_as_theory_predicts() -> None:
     assert result.stderr == ""
 
 
+@pytest.mark.parametrize(("extra", "defaults"), [((), {"beta": "ln(P)/2 + 2"}), (("--beta", "2"), {})])
+def test_capacity_says_how_a_default_parameter_follows_the_load(
+    extra: tuple[str, ...], defaults: dict[str, str]
+) -> None:
+    args = ("capacity", "--neurons", "64", "--rule", "exponential", "--loads", "4,8", "--trials", "1", *extra)
+    (record,) = json_lines(invoke(*args, "--seed", "2", "--json", "-q").stdout)
+    assert record["param_defaults"] == defaults
+    assert record["params"] == ({} if not extra else {"beta": 2.0})
+    result = invoke(*args, "--seed", "2")
+    assert result.exit_code == 0, result.output
+    assert ("beta ln(P)/2 + 2" in " ".join(result.stderr.split())) == bool(defaults)
+
+
 def test_capacity_same_seed_same_output() -> None:
     args = ("capacity", "--neurons", "64", "--loads", "2,4,8", "--trials", "2", "--seed", "9", "--json", "-q")
     assert invoke(*args).stdout == invoke(*args).stdout
