@@ -53,6 +53,8 @@ SNAPSHOT_BYTES = 256 * 2**20
 MIN_SNAPSHOTS = 16
 #: Changes per sweep after which a cue stops looking ahead again (see _skipping_sweep).
 _RELOOK_MOVES = 8
+#: A cue with more than N / this many flip candidates visits every neuron from its first.
+_SPARSE_CANDIDATES = 8
 
 
 def _default_block(n_neurons: int) -> int:
@@ -550,7 +552,12 @@ def _lockstep_sweep(
     # Look-aheads need the fast exact batch fields; animations need every step.
     skipping = marks is None and network._fast_fields()
     if skipping:
-        _skipping_sweep(network, stepper, states, orders)
+        found = network.flip_candidates(states, stepper.overlaps if network._split_form() else None)
+        # Beyond beta = 2 a sweep whose cues could flip much of their state (cues far from any
+        # memory) costs less as the plain loop below, which does the least per step.
+        skipping = network._closed_form() or bool(np.count_nonzero(found) * _SPARSE_CANDIDATES <= found.size)
+        if skipping:
+            _skipping_sweep(network, stepper, states, orders, found)
     for t in range(0 if not skipping else n, n):
         idx = orders[:, t]
         current = states[rows, idx]
@@ -565,37 +572,56 @@ def _lockstep_sweep(
 
 
 def _skipping_sweep(
-    network: DenseNetwork, stepper: DenseLockstep, states: NDArray[np.int8], orders: NDArray[np.intp]
+    network: DenseNetwork,
+    stepper: DenseLockstep,
+    states: NDArray[np.int8],
+    orders: NDArray[np.intp],
+    found: NDArray[np.bool_],
 ) -> None:
     """One lockstep sweep (``states`` updated in place) that jumps over neurons that will not change.
 
-    Each cue keeps its own position in its visiting order.  At the start,
-    the neurons that could flip are found for every cue at once
+    Each cue keeps its own position in its visiting order.  ``found`` holds
+    the neurons that could flip, found for every cue at once at the start
     (:meth:`DenseNetwork.flip_candidates`), and each cue jumps from one of
     its candidates to the next: while a cue's state does not change, the
-    others keep their values.  A cue that changes steps through every
-    neuron from there on, as the loop does, except that beyond ``beta = 2``
-    (where candidates come cheaply from the overlaps the stepper keeps) its
-    candidates are found again after each of its first
-    :data:`_RELOOK_MOVES` changes: a cue settling near a memory changes a
-    neuron or two a sweep.  Every neuron that is visited is decided exactly
-    as before, so the run stays the one-neuron-at-a-time loop; the last
-    sweep of a run, which changes nothing, costs the candidates instead of
-    N steps.
+    others keep their values.  A cue with more than ``N / 8`` candidates,
+    and a cue that changes, steps through every neuron from there on, as
+    the loop does, except that beyond ``beta = 2`` (where candidates come
+    cheaply from the overlaps the stepper keeps) a cue's candidates are
+    found again after each of its first :data:`_RELOOK_MOVES` changes: a cue
+    settling near a memory changes a neuron or two a sweep.  Every neuron
+    that is visited is decided exactly as before, so the run stays the
+    one-neuron-at-a-time loop; the last sweep of a run, which changes
+    nothing, costs the candidates instead of N steps.
     """
     batch, n = orders.shape
     rows = np.arange(batch)
-    position = np.empty_like(orders)
-    position[rows[:, np.newaxis], orders] = np.arange(n)  # where each neuron comes in its cue's order
     relook = network._split_form()
-    found = network.flip_candidates(states, stepper.overlaps if relook else None)
-    # Each cue's candidate positions in visiting order, then n (at least once), and the next one to visit.
-    queue = np.full((batch, n + 1), n, dtype=np.intp)
-    queue[:, :n] = np.sort(np.where(found, position, n), axis=1)
+    cap = max(1, n // _SPARSE_CANDIDATES)
+    # Each queued cue's candidate positions in visiting order, then n; the next one to visit.
+    queue = np.full((batch, cap + 1), n, dtype=np.intp)
     head = np.zeros(batch, dtype=np.intp)
-    every = np.zeros(batch, dtype=bool)  # cues now visiting every neuron
+    every = np.zeros(batch, dtype=bool)  # cues visiting every neuron
     moves = np.zeros(batch, dtype=np.intp)
-    pointer = queue[:, 0].copy()
+    pointer = np.full(batch, n, dtype=np.intp)
+
+    def enqueue(cues: NDArray[np.intp], in_order: NDArray[np.bool_]) -> None:
+        """Queue the candidates of ``cues``, flagged by position in their visiting orders."""
+        count = np.count_nonzero(in_order, axis=1)
+        many = count > cap
+        first = np.where(count > 0, in_order.argmax(axis=1), n)
+        every[cues[many]] = True
+        pointer[cues[many]] = first[many]
+        few = cues[~many]
+        queue[few] = n
+        cue, place = np.nonzero(in_order[~many])  # row by row, positions in order
+        if cue.size:
+            rank = np.arange(cue.size) - np.searchsorted(cue, np.arange(few.size))[cue]
+            queue[few[cue], rank] = place
+        head[few] = 0
+        pointer[few] = queue[few, 0]
+
+    enqueue(rows, np.take_along_axis(found, orders, axis=1))
     while True:
         live = pointer < n
         if not live.any():
@@ -608,16 +634,25 @@ def _skipping_sweep(
         if moved.size:
             stepper.apply(moved, idx[moved], (new[moved] - current[moved]).astype(np.int8))
             states[moved, idx[moved]] = new[moved]
-            moves[moved] += 1
-            again = moved[moves[moved] <= _RELOOK_MOVES] if relook else moved[:0]
-            every[moved[moves[moved] > _RELOOK_MOVES] if relook else moved] = True
+            queued = moved[~every[moved]]
+            again = queued[:0]
+            if queued.size:
+                moves[queued] += 1
+                if relook:
+                    again = queued[moves[queued] <= _RELOOK_MOVES]
+                    every[queued[moves[queued] > _RELOOK_MOVES]] = True
+                else:
+                    every[queued] = True
             if again.size:
                 fresh = network.flip_candidates(states[again], stepper.overlaps[again])
-                queue[again, :n] = np.sort(np.where(fresh, position[again], n), axis=1)
-                head[again] = (queue[again] <= pointer[again, np.newaxis]).sum(axis=1)
-                pointer[again] = queue[again, head[again]]
+                in_order = np.take_along_axis(fresh, orders[again], axis=1)
+                in_order[np.arange(n) <= pointer[again, np.newaxis]] = False  # only what is still ahead
+                enqueue(again, in_order)
                 advance = live.copy()
                 advance[again] = False
+        if advance is live and every.all():
+            pointer += 1  # every cue steps (those past the end stay past it)
+            continue
         pointer[advance & every] += 1
         jump = np.flatnonzero(advance & ~every)
         if jump.size:

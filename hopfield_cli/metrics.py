@@ -30,7 +30,8 @@ CORRECT = "correct"
 OTHER_MEMORY = "other-memory"
 
 
-#: Pattern values per block of :func:`overlap` (4 MB as float32), and its fewest rows per block.
+#: Pattern values per block of :func:`overlap` (4 MB as float32, unless 64 rows, the fewest a
+#: block takes, are more).
 _OVERLAP_BLOCK = 1 << 20
 _MIN_OVERLAP_ROWS = 64
 
