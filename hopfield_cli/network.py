@@ -794,7 +794,14 @@ class DenseNetwork(Network):
                 hit = where < settled.size
                 hit[hit] = settled[where[hit]] == close[hit]
                 mix_settled[where[hit]] = mix64[hit]
-            stable[settled] = self._exactly_stable(states[settled], mix_settled, float(error), exact[settled])
+            # All settled (the last step of a batch): the weights as they are, not a copy.
+            every = settled.size == states.shape[0]
+            stable[settled] = self._exactly_stable(
+                states if every else states[settled],
+                mix_settled,
+                float(error),
+                exact if every else exact[settled],
+            )
         return MeanFieldStep(energies, new, stable)
 
     def _exp_of_gaps(self, rel: NDArray[np.float32]) -> NDArray[np.float64]:
@@ -866,9 +873,10 @@ class DenseNetwork(Network):
         batch, p = weights.shape
         bound = self._flip_bound(states.astype(np.float64))
         smallest = bound.min(axis=1)
-        keep = weights >= np.maximum(smallest, 0.0)[:, np.newaxis] * (1e-3 / p)
-        tail = np.where(keep, 0.0, weights).sum(axis=1)
-        rows, cols = np.nonzero(keep)
+        cut = np.maximum(smallest, 0.0) * (1e-3 / p)
+        rows, cols = np.nonzero(weights >= cut[:, np.newaxis])
+        # Each left-out weight is below the cut: a bound on their sum without another pass.
+        tail = (p - np.bincount(rows, minlength=batch)) * cut
         unsure = smallest <= 0.0
         if rows.size > batch * p // _SPARSE_MIX_SHARE:
             unsure[:] = True  # too many to gather: the products are cheaper
