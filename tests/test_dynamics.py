@@ -438,6 +438,18 @@ def loop_reference(net, cue: np.ndarray, generator: np.random.Generator, max_ite
     return state, changes, energies
 
 
+def assert_async_batch_is_the_loop(net, cues: np.ndarray, seed: int) -> list:
+    """Batch async recall of ``cues`` equals the loop run with each cue's own generator; the results."""
+    together = recall(net, cues, update="async", rng=seed)
+    generators = np.random.default_rng(seed).spawn(len(cues))
+    for cue, got, generator in zip(cues, together, generators, strict=True):
+        state, changes, energies = loop_reference(net, cue, generator)
+        np.testing.assert_array_equal(got.state, state)
+        np.testing.assert_array_equal(got.changes, changes)
+        assert_allclose(got.energies, energies, rtol=1e-12, atol=1e-12)
+    return together
+
+
 def test_dominated_state_fields_all_point_to_the_pattern() -> None:
     # The bound of DenseNetwork.dominant, checked against the float64 fields of every neuron.
     rng = np.random.default_rng(3)
@@ -478,13 +490,7 @@ def test_dense_async_dominated_sweeps_equal_the_one_neuron_loop(
     cues = np.stack([flip(x[k % p], noise, rng) for k in range(6)])
     cues[1, : n // 4] = 0
     cues[4] = rng.choice(np.array([-1, 0, 1], dtype=np.int8), size=n)
-    together = recall(net, cues, update="async", rng=seed)
-    generators = np.random.default_rng(seed).spawn(len(cues))
-    for cue, got, generator in zip(cues, together, generators, strict=True):
-        state, changes, energies = loop_reference(net, cue, generator)
-        np.testing.assert_array_equal(got.state, state)
-        np.testing.assert_array_equal(got.changes, changes)
-        assert_allclose(got.energies, energies, rtol=1e-12, atol=1e-12)
+    for got in assert_async_batch_is_the_loop(net, cues, seed):
         assert np.all(np.diff(got.energies) <= 1e-9 * (1 + np.abs(got.energies[1:])))
 
 
@@ -506,13 +512,7 @@ def test_dense_async_in_clusters_of_memories_equals_the_one_neuron_loop(
         memory[rng.choice(48, size=int(rng.integers(1, 4)), replace=False)] *= -1
     net = exponential(x, beta=beta, threshold=threshold)
     cues = np.stack([flip(x[k], noise, rng) for k in range(len(x))])
-    together = recall(net, cues, update="async", rng=seed)
-    generators = np.random.default_rng(seed).spawn(len(cues))
-    for cue, got, generator in zip(cues, together, generators, strict=True):
-        state, changes, energies = loop_reference(net, cue, generator)
-        np.testing.assert_array_equal(got.state, state)
-        np.testing.assert_array_equal(got.changes, changes)
-        assert_allclose(got.energies, energies, rtol=1e-12, atol=1e-12)
+    assert_async_batch_is_the_loop(net, cues, seed)
 
 
 def test_async_sweep_where_every_neuron_is_a_candidate_and_none_flips_ends() -> None:
