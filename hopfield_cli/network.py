@@ -54,9 +54,9 @@ TIE_TOLERANCE = 1e-9
 _SPARSE_MIX_SHARE = 8
 # Largest exponential beta for which DenseNetwork batch fields use the closed form.
 _CLOSED_FORM_MAX_BETA = 2.0
-# Largest exponential beta for the split form (two products of sums of positive terms):
-# weights below float64's range, exp(-745), then stay below 1e-16 of every term that
-# decides a field (those of order exp(-4 beta)).
+# Largest exponential beta for the split form (sums of positive terms, see _exponential_fields):
+# its cut, 1e-16 exp(-4 beta) / P, stays far above float64's smallest numbers, so weights that
+# underflow are among those it leaves out with a bound, and exp(2 beta) stays finite.
 _SPLIT_FORM_MAX_BETA = 128.0
 # Margin (in units of log(B / A), scaled by 1 + 4 beta) by which DenseNetwork.dominant
 # requires its bound to hold: far above float64 rounding of the bound and of the fields.
