@@ -674,9 +674,7 @@ class DenseNetwork(Network):
         return out
 
     def _exponential_fields(self, s: FloatArray, overlaps: FloatArray) -> NDArray[np.float64]:
-        # With weights w = exp(beta o - max), S+ / S- the weight of the patterns
-        # with xi_i = +1 / -1, lse(beta (o + t xi)) = max + log(e^(beta t) S+ + e^(-beta t) S-).
-        # Up to beta = 2 S+ and S- come from one product, S+ - S-; beyond, the
+        # S+ / S-: see _field_from_sums.  Up to beta = 2 they come from one product, S+ - S-; beyond, the
         # small one of the two loses its precision in that difference, so the
         # split form sums each over its own patterns (positive terms, no cancellation).
         beta = self.beta
@@ -698,11 +696,7 @@ class DenseNetwork(Network):
             weights = w[:, used] if used.size < p else w
             plus = weights @ (xi > 0).astype(np.float64)
             minus = weights @ (xi < 0).astype(np.float64)
-        up = beta * (1.0 - s)  # a + xi = o + xi (1 - s_i)
-        down = -beta * (1.0 + s)  # a - xi = o - xi (1 + s_i)
-        num = np.log(np.exp(up) * plus + np.exp(-up) * minus)
-        den = np.log(np.exp(down) * plus + np.exp(-down) * minus)
-        return np.asarray((num - den) / (2 * beta))
+        return _field_from_sums(plus, minus, s, beta)
 
     def _batch_fields_direct(self, states: NDArray[np.int8], out: NDArray[np.float64]) -> None:
         step = max(1, _BLOCK_ELEMENTS // int(self._xt.shape[1]))
@@ -840,10 +834,11 @@ class DenseNetwork(Network):
         """
         if states.size == 0:
             return np.zeros(0, dtype=bool)
-        if (states == 0).any() or not self._closed_form():
-            if weights is not None and self._split_form() and not (states == 0).any():
-                return self._stable_from_weights(states, weights)
-            return np.asarray(~(decide(self.fields(states), states) != states).any(axis=1))
+        unknown = bool((states == 0).any())
+        if not unknown and weights is not None and self._split_form():
+            return self._stable_from_weights(states, weights)
+        if unknown or not self._closed_form():
+            return self._fixed_points(states)
         s = states.astype(np.float64)
         q = 0.5 * (1.0 - s * mix)
         bound = self._flip_bound(s)
@@ -851,9 +846,12 @@ class DenseNetwork(Network):
         near = np.flatnonzero((np.abs(q - bound) <= margin).any(axis=1))
         stable: NDArray[np.bool_] = np.asarray(~(q > bound).any(axis=1))
         if near.size:
-            exact = self.fields(states[near])
-            stable[near] = ~(decide(exact, states[near]) != states[near]).any(axis=1)
+            stable[near] = self._fixed_points(states[near])
         return np.asarray(stable)
+
+    def _fixed_points(self, states: NDArray[np.int8]) -> NDArray[np.bool_]:
+        """Whether each state is a fixed point of the one-neuron update, from the exact float64 fields."""
+        return np.asarray(~(decide(self.fields(states), states) != states).any(axis=1))
 
     def _stable_from_weights(
         self, states: NDArray[np.int8], weights: NDArray[np.float64]
@@ -864,9 +862,10 @@ class DenseNetwork(Network):
         weight could matter; the others, each below ``1e-3 / P`` of the
         smallest bound, add at most ``tail`` to every ``q``.  A state is
         stable when every ``q + tail`` is below its bound, unstable when some
-        ``q`` is above it, either by a relative 1e-9 (far above the rounding
-        of sums of a few positive terms); other states go through the exact
-        :meth:`fields`.  Near a memory at large ``beta`` a state has a
+        ``q`` is above it, either by 1e-9 of the bound plus the bound's own
+        rounding (far above the rounding of sums of a few positive terms);
+        other states, and batches with too many weights to gather, go
+        through the exact :meth:`fields`.  Near a memory at large ``beta`` a state has a
         handful of such patterns, so this costs O(N) per pattern kept
         rather than two (B, P) x (P, N) products.
         """
@@ -875,12 +874,11 @@ class DenseNetwork(Network):
         smallest = bound.min(axis=1)
         cut = np.maximum(smallest, 0.0) * (1e-3 / p)
         rows, cols = np.nonzero(weights >= cut[:, np.newaxis])
+        if rows.size > batch * p // _SPARSE_MIX_SHARE:
+            return self._fixed_points(states)  # too many to gather: the products are cheaper
         # Each left-out weight is below the cut: a bound on their sum without another pass.
         tail = (p - np.bincount(rows, minlength=batch)) * cut
         unsure = smallest <= 0.0
-        if rows.size > batch * p // _SPARSE_MIX_SHARE:
-            unsure[:] = True  # too many to gather: the products are cheaper
-            rows = cols = np.zeros(0, dtype=np.intp)
         x32 = self._patterns32()
         q = np.zeros(states.shape)
         step = max(1, _BLOCK_ELEMENTS // self.n_neurons)
@@ -897,8 +895,7 @@ class DenseNetwork(Network):
         stable &= ~unsure
         check = np.flatnonzero(unsure | ~(stable | unstable))
         if check.size:
-            exact = self.fields(states[check])
-            stable[check] = ~(decide(exact, states[check]) != states[check]).any(axis=1)
+            stable[check] = self._fixed_points(states[check])
         return np.asarray(stable)
 
     def flip_candidates(
@@ -915,14 +912,16 @@ class DenseNetwork(Network):
         states, when given, save the product that finds them, and near
         memories few patterns enter the fields (:meth:`_exponential_fields`).
         """
-        if self._split_form():
-            s = states.astype(np.float64)
-            found = s @ self._xt if overlaps is None else overlaps
-            fields = self._exponential_fields(s, found) - self.threshold
-            return np.asarray((decide(fields, states) != states) | (np.abs(fields) < 1e-6))
-        if self.kind != LOG_SUM_EXP or not self._closed_form():
+        if self.kind == LOG_SUM_EXP and self._closed_form():
+            return self._softmax_flip_candidates(states)
+        if self._split_form() and overlaps is not None:
+            fields = self._exponential_fields(states.astype(np.float64), overlaps) - self.threshold
+        else:
             fields = self.fields(states)
-            return np.asarray((decide(fields, states) != states) | (np.abs(fields) < 1e-6))
+        return np.asarray((decide(fields, states) != states) | (np.abs(fields) < 1e-6))
+
+    def _softmax_flip_candidates(self, states: NDArray[np.int8]) -> NDArray[np.bool_]:
+        """:meth:`flip_candidates` up to ``beta = 2``: the float32 softmax mix against the flip bound."""
         x32 = self._patterns32()
         rel = states.astype(np.float32) @ x32.T
         rel -= rel.max(axis=1, keepdims=True)
@@ -1162,11 +1161,7 @@ class DenseLockstep:
                 diff = np.einsum("bp,bp->b", self.terms, xi)  # S+ - S-
                 plus = np.maximum(0.5 * (self.total + diff), 0.0)
                 minus = np.maximum(0.5 * (self.total - diff), 0.0)
-            up = beta * (1.0 - s)
-            down = -beta * (1.0 + s)
-            num = np.log(np.exp(up) * plus + np.exp(-up) * minus)
-            den = np.log(np.exp(down) * plus + np.exp(-down) * minus)
-            h = (num - den) / (2 * beta)
+            h = _field_from_sums(plus, minus, s, beta)
         return np.asarray(h - self.net.threshold[idx])
 
     def apply(self, rows: NDArray[np.intp], idx: NDArray[np.intp], delta: NDArray[np.int8]) -> None:
@@ -1192,6 +1187,21 @@ def _softmax_mix(weights: NDArray[np.float32], x32: NDArray[np.float32], slack: 
     if used.size * _SPARSE_MIX_SHARE > p * (_SPARSE_MIX_SHARE - 1):
         return np.asarray(weights @ x32)
     return np.asarray(weights[:, used] @ x32[used])
+
+
+def _field_from_sums(plus: FloatArray, minus: FloatArray, s: FloatArray, beta: float) -> NDArray[np.float64]:
+    """Exponential-rule field from ``S+`` / ``S-`` (weights of the patterns with ``xi_i = +1`` / ``-1``).
+
+    With weights ``w = exp(beta o - max)`` of the full overlaps ``o``,
+    ``lse(beta (o + t xi)) = max + log(e^(beta t) S+ + e^(-beta t) S-)``; the
+    overlaps without neuron ``i``, plus or minus its pattern bit, are
+    ``o + xi (1 - s_i)`` and ``o - xi (1 + s_i)``.
+    """
+    up = beta * (1.0 - s)
+    down = -beta * (1.0 + s)
+    num = np.log(np.exp(up) * plus + np.exp(-up) * minus)
+    den = np.log(np.exp(down) * plus + np.exp(-down) * minus)
+    return np.asarray((num - den) / (2 * beta))
 
 
 def _logsumexp(z: FloatArray) -> NDArray[np.float64]:
