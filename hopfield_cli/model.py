@@ -27,8 +27,8 @@ from hopfield_cli.options import (
     RULE_NAMES,
     parse_binarize,
 )
-from hopfield_cli.rules import _check_degree
-from hopfield_cli.specs import ContinuousSpec, RuleSpec, spec_for
+from hopfield_cli.rules import StorkeySummary, _check_degree, _check_summary, storkey
+from hopfield_cli.specs import ContinuousSpec, RuleSpec, StorkeySpec, spec_for
 
 #: Closest grey memories (RMS over intensities in [0, 1]) below which a cue may recall either.
 CLOSE_GREY_DISTANCE = 2.0 / 255.0
@@ -48,7 +48,9 @@ class Model:
     """Stored memories and the settings that produced them.
 
     The weights are never stored: every rule rebuilds its network exactly
-    from the patterns (in order) and these few parameters.
+    from the patterns (in order) and these few parameters.  A large Storkey
+    model may keep its :class:`~hopfield_cli.rules.StorkeySummary`, which
+    makes the rebuild faster and is checked before use.
 
     Attributes
     ----------
@@ -79,6 +81,10 @@ class Model:
     fit : {"stretch", "crop", "pad"}
         How images of another aspect ratio were brought to ``shape``; cues
         are fitted the same way.
+    storkey_summary : StorkeySummary or None
+        For the ``storkey`` rule: two P x P matrices of an earlier build of
+        these patterns (see :func:`hopfield_cli.rules.storkey`); None to
+        build from the patterns alone.
     spec : RuleSpec
         The rule and its own parameters (built from the fields above; the
         parameters a rule does not take are ignored).
@@ -95,6 +101,7 @@ class Model:
     beta: float | None = None
     channels: int = 1
     fit: str = DEFAULT_FIT
+    storkey_summary: StorkeySummary | None = field(default=None, repr=False, compare=False)
     spec: RuleSpec = field(init=False, repr=False, compare=False)
     _network: list[Network] = field(default_factory=list, repr=False, compare=False)
 
@@ -134,6 +141,12 @@ class Model:
         duplicates = sorted(name for name, count in Counter(self.names).items() if count > 1)
         if duplicates:
             raise InvalidParameterError(f"duplicate pattern names: {', '.join(duplicates)}")
+        if self.storkey_summary is not None:
+            if self.rule != StorkeySpec.name:
+                raise InvalidParameterError(f"the {self.rule} rule keeps no Storkey summary")
+            object.__setattr__(
+                self, "storkey_summary", _check_summary(self.storkey_summary, patterns.shape[0])
+            )
 
     @property
     def is_continuous(self) -> bool:
@@ -166,7 +179,12 @@ class Model:
         if self.is_continuous:
             raise InvalidParameterError("the continuous rule has no binary network: use continuous_network")
         if not self._network:
-            self._network.append(self.spec.build(self.patterns))
+            network: Network
+            if self.storkey_summary is not None:
+                network = storkey(self.patterns, threshold=self.threshold, summary=self.storkey_summary)
+            else:
+                network = self.spec.build(self.patterns)
+            self._network.append(network)
         return self._network[0]
 
     def continuous_network(self, similarity: str = DEFAULT_SIMILARITY) -> ContinuousNetwork:
@@ -348,5 +366,6 @@ class Model:
             self,
             patterns=np.concatenate([self.patterns, extra]),
             names=(*self.names, *names),
+            storkey_summary=None,
             _network=[],
         )

@@ -429,6 +429,20 @@ class StorkeyNetwork(QuadraticNetwork):
         """Number 2P of factor rows."""
         return 2 * int(self._x.shape[0])
 
+    @property
+    def patterns(self) -> NDArray[np.int8]:
+        """The patterns ``X``, (P, N) int8 (read-only view)."""
+        view = self._x.view()
+        view.flags.writeable = False
+        return view
+
+    @property
+    def met(self) -> NDArray[np.float64]:
+        """The fields ``H`` the patterns met, (P, N) float64 (read-only view)."""
+        view = self._h.view()
+        view.flags.writeable = False
+        return view
+
     def _factors(self) -> NDArray[np.float64]:
         return np.concatenate([self._x.astype(np.float64), self._h])
 

@@ -20,9 +20,13 @@ from hopfield_cli._atomic import atomic_path
 from hopfield_cli._npyio import ArrayFileError, ArrayHeader, load_arrays
 from hopfield_cli.errors import HopfieldError, ModelFileError
 from hopfield_cli.model import CONTINUOUS, Model
+from hopfield_cli.network import StorkeyNetwork
 from hopfield_cli.options import DEFAULT_FIT, RULE_NAMES
-from hopfield_cli.specs import REGISTRY, parameter_names, params_from_arrays
+from hopfield_cli.rules import StorkeySummary, storkey_summary
+from hopfield_cli.specs import REGISTRY, StorkeySpec, parameter_names, params_from_arrays
 
+#: Version 5: a large Storkey model keeps its summary (``storkey_gram`` and
+#: ``storkey_met_overlaps``, see :func:`keeps_storkey_summary`).
 #: Version 4: an exponential model with the default beta (stored as 0) uses
 #: ``(ln P + 4) / 2`` (:func:`hopfield_cli.rules.default_beta`); in earlier
 #: versions that default was ``8 / sqrt(N)``, which their files keep.
@@ -33,11 +37,12 @@ from hopfield_cli.specs import REGISTRY, parameter_names, params_from_arrays
 #: beta) is still written as version 2, byte for byte as before, so older
 #: readers keep reading it; a loaded older exponential model with the default
 #: beta gets its ``8 / sqrt(N)`` as a number, and is saved again as version 2.
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
 _STRETCH_VERSION = 2
 _FIT_VERSION = 3
 _PATTERN_BETA_VERSION = 4
+_SUMMARY_VERSION = 5
 
 # key -> (dtype kind(s), ndim)
 _SCHEMA: dict[str, tuple[str, int]] = {
@@ -49,7 +54,10 @@ _SCHEMA: dict[str, tuple[str, int]] = {
     "binarize": ("U", 0),
     "channels": ("iu", 0),
     "fit": ("U", 0),
+    "storkey_gram": ("i", 2),
+    "storkey_met_overlaps": ("f", 2),
 }
+_SUMMARY_KEYS = ("storkey_gram", "storkey_met_overlaps")
 # Rule parameters, from the registry: a new rule's parameters need no edit here.
 # Version 2 files hold those of their rule only.
 _PARAMETERS = {
@@ -61,7 +69,7 @@ _SCHEMA |= {key: (kinds, 0) for key, kinds in _PARAMETERS.items()}
 # Version 1 (frozen) held exactly these parameters, whatever the rule.
 _V1_PARAMETERS = {"centered", "threshold", "degree", "beta"}
 # Keys that files written before they existed lack (their defaults apply).
-_OPTIONAL = {"channels", "fit"}
+_OPTIONAL = {"channels", "fit", *_SUMMARY_KEYS}
 # Sizes a header may declare.  A few kilobytes of deflated zeros can declare
 # gigabytes, so these are checked before any data is decompressed.
 MAX_MODEL_VALUES = 2**27  # stored values P x N (x C): 2.8 times all 60,000 MNIST digits
@@ -69,11 +77,22 @@ _MAX_TEXT = 1024  # characters of a name, rule or binarization
 _SMALL_KEYS = {"format_version", "shape", "channels"}
 
 
+def keeps_storkey_summary(patterns: int, neurons: int) -> bool:
+    """Whether a Storkey model of this size keeps its summary in its file.
+
+    When its rebuild takes long enough to matter (P^2 N of at least 2**27
+    multiply-adds) and the summary's 12 P^2 bytes stay under an eighth of
+    the patterns' P N (N >= 96 P).
+    """
+    return patterns >= 2 and neurons >= 96 * patterns and patterns * patterns * neurons >= 2**27
+
+
 def save_model(model: Model, path: str | os.PathLike[str]) -> None:
     """Write ``model`` to ``path`` (an ``.npz`` file), atomically.
 
     A temporary file in the destination folder is renamed into place, so an
-    existing model survives a failed or interrupted save.
+    existing model survives a failed or interrupted save.  A large Storkey
+    model is built first, for the summary its file keeps.
     """
     arrays: dict[str, NDArray[Any]] = {
         "format_version": np.asarray(_STRETCH_VERSION, dtype=np.int64),
@@ -92,6 +111,13 @@ def save_model(model: Model, path: str | os.PathLike[str]) -> None:
         arrays["fit"] = np.asarray(model.fit)
     if model.spec.as_before_version_4(model.n_neurons) != model.spec:
         version = _PATTERN_BETA_VERSION
+    if model.rule == StorkeySpec.name and keeps_storkey_summary(model.n_patterns, model.n_neurons):
+        network = model.network()
+        assert isinstance(network, StorkeyNetwork)  # what the rule builds
+        summary = storkey_summary(network)
+        arrays["storkey_gram"] = summary.gram.astype(np.int32)  # integers of at most N
+        arrays["storkey_met_overlaps"] = summary.met_overlaps
+        version = _SUMMARY_VERSION
     arrays["format_version"] = np.asarray(version, dtype=np.int64)
     with atomic_path(path) as temporary, open(temporary, "wb") as handle:
         _write_npz(handle, arrays)
@@ -148,6 +174,16 @@ def _check_sizes(file: Path, headers: dict[str, ArrayHeader], neurons: list[int]
         )
     if neurons and columns != neurons[0]:
         raise ModelFileError(f"{file}: image shape does not match patterns of {columns} neurons")
+    for key in (key for key in _SUMMARY_KEYS if key in headers):
+        # Checked before reading: the summary is P x P, allowed only where it stays small.
+        if not keeps_storkey_summary(rows, columns):
+            raise ModelFileError(
+                f"{file}: key {key!r}: a model of {rows} x {columns} patterns keeps no summary"
+            )
+        if headers[key].shape != (rows, rows):
+            raise ModelFileError(
+                f"{file}: key {key!r} has shape {headers[key].shape}, expected ({rows}, {rows})"
+            )
     if "names" in headers and headers["names"].shape[0] != rows:
         raise ModelFileError(f"{file}: got {headers['names'].shape[0]} names for {rows} patterns")
 
@@ -253,6 +289,13 @@ def load_model(path: str | os.PathLike[str]) -> Model:
                 raise ModelFileError(
                     f"{file}: unexpected keys for the {rule} rule: {', '.join(sorted(params.keys() - own))}"
                 )
+    kept = [key for key in _SUMMARY_KEYS if key in data]
+    if kept and (version < _SUMMARY_VERSION or str(data["rule"]) != StorkeySpec.name):
+        raise ModelFileError(
+            f"{file}: unexpected keys for a version {version} {data['rule']} model: {', '.join(kept)}"
+        )
+    if len(kept) == 1:
+        raise ModelFileError(f"{file}: missing keys: {', '.join(set(_SUMMARY_KEYS) - set(kept))}")
     fields: dict[str, Any] = {
         "patterns": patterns if continuous else patterns.astype(np.int8),
         "names": tuple(data["names"].tolist()),
@@ -263,6 +306,8 @@ def load_model(path: str | os.PathLike[str]) -> Model:
         "fit": str(data["fit"]) if "fit" in data else DEFAULT_FIT,
         **params_from_arrays(params),
     }
+    if kept:
+        fields["storkey_summary"] = StorkeySummary(*(data[key].astype(np.float64) for key in _SUMMARY_KEYS))
     try:
         model = Model(**fields)
         if version < _PATTERN_BETA_VERSION:

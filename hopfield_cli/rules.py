@@ -16,9 +16,10 @@ rule               weights or energy                             engine
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -62,6 +63,13 @@ LEGACY_BETA_SCALE = 8.0
 _STORKEY_BLOCK = 4
 #: Columns per pass of that pattern-by-pattern step: its rows stay in cache.
 _LEAF_COLUMNS = 16384
+#: Random probes of the check of a Storkey summary (see _storkey_from_summary):
+#: a summary that does not hold passes each with probability under about
+#: 1e-9 over the size of its error.
+_SUMMARY_PROBES = 4
+#: Values of the interleaved [patterns; fields] buffer of the build from a
+#: summary, per pattern row pair: 2 P x width float64 stays near 8 MB.
+_SUMMARY_COLUMNS = 1 << 19
 #: Patterns per block once Storkey learning runs on the N x N sum (capacity sweeps).
 _DENSE_BLOCK = 64
 
@@ -122,7 +130,28 @@ def hebbian(patterns: Any, *, centered: bool = False, threshold: float = 0.0) ->
     return net
 
 
-def storkey(patterns: Any, *, threshold: float = 0.0) -> StorkeyNetwork:
+class StorkeySummary(NamedTuple):
+    """Two P x P matrices a Storkey build computes, kept to build it again faster.
+
+    Given them, the fields the patterns met no longer wait for each other
+    (see :func:`storkey`).  A model file keeps them for large models.
+
+    Attributes
+    ----------
+    gram : ndarray of shape (P, P), float64
+        ``X X^T``, the overlaps of the patterns (integers).
+    met_overlaps : ndarray of shape (P, P), float64
+        ``H X^T``: entry ``(nu, mu)`` is the overlap ``h_nu . xi_mu`` of the
+        field pattern ``nu`` met with pattern ``mu``.
+    """
+
+    gram: NDArray[np.float64]
+    met_overlaps: NDArray[np.float64]
+
+
+def storkey(
+    patterns: Any, *, threshold: float = 0.0, summary: StorkeySummary | None = None
+) -> StorkeyNetwork:
     """Storkey (1997) incremental rule, exact form with per-pair exclusions.
 
     Patterns are learnt one after the other (row order matters):
@@ -144,6 +173,17 @@ def storkey(patterns: Any, *, threshold: float = 0.0) -> StorkeyNetwork:
         Patterns of -1/+1 (coerced to int8), learnt in row order.
     threshold : float, optional
         Threshold of every neuron, in field units.
+    summary : StorkeySummary, optional
+        The Gram matrix and the overlaps of the fields met, from an earlier
+        build of the same patterns (:func:`storkey_summary`).  Each field
+        then depends on the earlier ones only through these numbers, so the
+        build runs one column block at a time with every operand in cache.
+        It is checked before use: the products it stands for are
+        recomputed along four random directions drawn from a hash of the
+        patterns and the summary (Freivalds' check; the Gram products exact,
+        the others to 1e-9).  A summary that does not hold, or that could
+        not be checked exactly, is ignored and the network is built as
+        without it.
 
     Returns
     -------
@@ -154,7 +194,8 @@ def storkey(patterns: Any, *, threshold: float = 0.0) -> StorkeyNetwork:
     Raises
     ------
     InvalidParameterError
-        If the patterns are not -1/+1 or ``threshold`` is not finite.
+        If the patterns are not -1/+1, ``threshold`` is not finite, or
+        ``summary`` does not hold two finite P x P matrices.
 
     Examples
     --------
@@ -165,9 +206,49 @@ def storkey(patterns: Any, *, threshold: float = 0.0) -> StorkeyNetwork:
     """
     x = as_patterns(patterns)
     threshold = _check_threshold(threshold)
-    net = next(_storkey_prefixes(x, [x.shape[0]], threshold))
-    assert isinstance(net, StorkeyNetwork)  # without dense, always the low-rank form
-    return net
+    if summary is not None:
+        net = _storkey_from_summary(x, _check_summary(summary, x.shape[0]), threshold)
+        if net is not None:
+            return net
+    built = next(_storkey_prefixes(x, [x.shape[0]], threshold))
+    assert isinstance(built, StorkeyNetwork)  # without dense, always the low-rank form
+    return built
+
+
+def storkey_summary(network: StorkeyNetwork) -> StorkeySummary:
+    """The :class:`StorkeySummary` of a Storkey network (O(P^2 N), as products).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1, -1, 1, -1], [1, 1, -1, -1]])
+    >>> net = storkey(x)
+    >>> again = storkey(x, summary=storkey_summary(net))
+    >>> bool(np.allclose(again.weights(), net.weights(), rtol=1e-12, atol=0))
+    True
+    """
+    x, met = network.patterns, network.met
+    overlaps = np.zeros((x.shape[0], x.shape[0]))
+    step = _column_step(x.shape[0])
+    for start in range(0, x.shape[1], step):
+        cols = slice(start, start + step)
+        overlaps += met[:, cols] @ x[:, cols].astype(np.float64).T
+    return StorkeySummary(exact_gram(x), overlaps)
+
+
+def _check_summary(summary: Any, count: int) -> StorkeySummary:
+    """``summary`` as two finite float64 (P, P) arrays, or InvalidParameterError naming the bad one."""
+    arrays = []
+    for name, value in zip(("gram", "met_overlaps"), tuple(summary), strict=True):
+        array = np.asarray(value, dtype=np.float64)
+        if array.shape != (count, count):
+            raise InvalidParameterError(
+                f"summary {name} must have shape ({count}, {count}), got {array.shape}"
+            )
+        if not np.all(np.isfinite(array)):
+            raise InvalidParameterError(f"summary {name} contains NaN or infinite values")
+        arrays.append(array)
+    return StorkeySummary(*arrays)
 
 
 def _storkey_prefixes(
@@ -217,10 +298,11 @@ def _storkey_met(
     patterns ``A`` adds to the fields of a later block ``B`` through two
     products (``X_B H_A^T``, then the combination of ``X_A`` and ``H_A``), so
     the patterns are split in halves recursively, as in a blocked triangular
-    solve: most of the O(P^2 N) work runs as large matrix products, and the
-    rows accumulate in place in one P x N array (no float64 copy of the
-    patterns, no other P x N temporary).  Small blocks run pattern by
-    pattern, one pass over column blocks per pattern.
+    solve (:func:`_storkey_schedule`): most of the O(P^2 N) work runs as
+    large matrix products, and the rows accumulate in place in one P x N
+    array (no float64 copy of the patterns, no other P x N temporary).
+    Small blocks run pattern by pattern, one pass over column blocks per
+    pattern: each field needs the full overlaps of the earlier ones.
     """
     n = x.shape[1]
     growth = 1.0 + 2.0 / n
@@ -228,31 +310,27 @@ def _storkey_met(
     diag = np.zeros(n)
     diags: dict[int, NDArray[np.float64]] = {}
 
-    def update(b0: int, b1: int, a0: int, a1: int) -> None:
-        """Add the patterns ``a0:a1`` (done) to the fields of ``b0:b1``."""
+    def update(b0: int, b1: int, a0: int) -> None:
+        """Add the patterns ``a0:b0`` (done) to the fields of ``b0:b1``."""
         step = _column_step(b1 - a0)
         # Buffers reused across column blocks: fresh multi-MB temporaries cost page faults.
-        patterns = np.empty((max(b1 - b0, a1 - a0), min(step, n)))
+        patterns = np.empty((max(b1 - b0, b0 - a0), min(step, n)))
         part = np.empty((b1 - b0, min(step, n)))
         more = np.empty_like(part)
-        overlaps = np.zeros((b1 - b0, a1 - a0))  # h_nu . xi_mu
+        overlaps = np.zeros((b1 - b0, b0 - a0))  # xi_mu . h_nu
         for c in range(0, n, step):
             cols = slice(c, c + step)
             block = patterns[: b1 - b0, : min(step, n - c)]
             np.copyto(block, x[b0:b1, cols])
-            overlaps += block @ met[a0:a1, cols].T
-        # g**(mu-1-nu) split as g**(mu-b0) g**(b0-1-nu).
-        weight = np.outer(growth ** np.arange(b1 - b0), growth ** np.arange(b0 - a0 - 1, b0 - a1 - 1, -1) / n)
-        g_ba = gram[b0:b1, a0:a1]
-        coef_x = weight * (g_ba - overlaps)
-        coef_h = -weight * g_ba
+            overlaps += block @ met[a0:b0, cols].T
+        coef_x, coef_h = _storkey_coefficients(gram, overlaps.T, b0, b1, a0, n)
         for c in range(0, n, step):
             cols = slice(c, c + step)
             width = min(step, n - c)
-            block = patterns[: a1 - a0, :width]
-            np.copyto(block, x[a0:a1, cols])
+            block = patterns[: b0 - a0, :width]
+            np.copyto(block, x[a0:b0, cols])
             np.matmul(coef_x, block, out=part[:, :width])
-            np.matmul(coef_h, met[a0:a1, cols], out=more[:, :width])
+            np.matmul(coef_h, met[a0:b0, cols], out=more[:, :width])
             part[:, :width] += more[:, :width]
             met[b0:b1, cols] += part[:, :width]
 
@@ -266,17 +344,14 @@ def _storkey_met(
             mu = lo + j
             if mu in loads:
                 diags[mu] = diag.copy()
-            weight = growth ** np.arange(j - 1, -1, -1) / n
-            g_in = gram[lo:mu, mu]
-            coef_x = weight * (g_in - overlaps[:j, j])
-            coef_h = -weight * g_in
+            coef_x, coef_h = _storkey_coefficients(gram, overlaps[:j, j : j + 1], mu, mu + 1, lo, n)
             h = met[mu]
             for c in range(0, n, step):
                 cols = slice(c, c + step)
                 part = h[cols]
                 if j:
-                    part += coef_x @ block[:j, cols]
-                    part += coef_h @ met[lo:mu, cols]
+                    part += coef_x[0] @ block[:j, cols]
+                    part += coef_h[0] @ met[lo:mu, cols]
                 xi = block[j, cols]
                 d = diag[cols]
                 part -= d * xi
@@ -285,19 +360,150 @@ def _storkey_met(
                 if j + 1 < size:
                     overlaps[j, j + 1 :] += block[j + 1 :, cols] @ part
 
-    def solve(lo: int, hi: int) -> None:
-        if hi - lo <= _STORKEY_BLOCK:
+    for lo, hi, done in _storkey_schedule(stop):
+        if done == lo:
             leaf(lo, hi)
-            return
-        mid = lo + -(-(hi - lo) // (2 * _STORKEY_BLOCK)) * _STORKEY_BLOCK
-        solve(lo, mid)
-        update(mid, hi, lo, mid)
-        solve(mid, hi)
-
-    if stop:
-        solve(0, stop)
+        else:
+            update(lo, hi, done)
     diags[stop] = diag
     return met, diags
+
+
+def _storkey_schedule(count: int) -> list[tuple[int, int, int]]:
+    """The blocks of a Storkey build of ``count`` patterns, in order.
+
+    ``(lo, hi, lo)`` learns the patterns ``lo:hi`` one by one; ``(lo, hi,
+    done)`` with ``done < lo`` adds the learnt patterns ``done:lo`` to the
+    fields of ``lo:hi``.  Blocks are halved recursively (at multiples of
+    :data:`_STORKEY_BLOCK`), as in a blocked triangular solve.
+    """
+    steps: list[tuple[int, int, int]] = []
+
+    def split(lo: int, hi: int) -> None:
+        if hi - lo <= _STORKEY_BLOCK:
+            steps.append((lo, hi, lo))
+            return
+        mid = lo + -(-(hi - lo) // (2 * _STORKEY_BLOCK)) * _STORKEY_BLOCK
+        split(lo, mid)
+        steps.append((mid, hi, lo))
+        split(mid, hi)
+
+    if count:
+        split(0, count)
+    return steps
+
+
+def _storkey_coefficients(
+    gram: NDArray[np.float64], met_overlaps: NDArray[np.float64], b0: int, b1: int, a0: int, n: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """What the patterns ``a0:b0`` and the fields they met add to the fields of ``b0:b1``.
+
+    Field ``mu`` gets ``sum_nu g**(mu-1-nu) / N (xi_nu (G_nu,mu - O_nu,mu) -
+    h_nu G_nu,mu)`` with ``O = met_overlaps``, the block ``h_nu . xi_mu``
+    (rows ``a0:b0``, columns ``b0:b1``): returned as the coefficients of the
+    ``xi_nu`` and of the ``h_nu``, shape ``(b1 - b0, b0 - a0)`` each.
+    """
+    growth = 1.0 + 2.0 / n
+    # g**(mu-1-nu) split as g**(mu-b0) g**(b0-1-nu).
+    weight = np.outer(growth ** np.arange(b1 - b0), growth ** np.arange(b0 - a0 - 1, -1, -1) / n)
+    g_ba = gram[b0:b1, a0:b0]
+    return weight * (g_ba - met_overlaps.T), -weight * g_ba
+
+
+def _storkey_from_summary(
+    x: NDArray[np.int8], summary: StorkeySummary, threshold: float
+) -> StorkeyNetwork | None:
+    """The Storkey network of ``x`` from its summary, or None if the summary does not hold.
+
+    With every overlap known, no field waits for the full overlaps of the
+    earlier ones, so the whole build runs one column block at a time: the
+    patterns and fields of a block are interleaved rows of one buffer (each
+    block step is one product of its coefficients with rows ``[xi_nu;
+    h_nu]``), and only the finished fields go to the P x N array.
+
+    The summary is checked on the way (Freivalds): for random integer
+    probes ``r`` drawn from a hash of the patterns and the summary, ``X
+    (X^T r)`` must equal ``G r`` exactly (every term an integer below
+    2**53) and ``H (X^T r)`` must equal ``O r`` to 1e-9 of ``sqrt(N) |h_nu|
+    sum(r)``, a bound on its terms.  Each probe passes a wrong entry ``e``
+    with probability at most 2**-19 (Gram) or about that bound over ``e``
+    (overlaps), and the probes cannot be chosen against.
+    """
+    p, n = x.shape
+    if p * n >= 2**32:  # the Gram products could round
+        return None
+    gram, known = summary
+    growth = 1.0 + 2.0 / n
+    digest = hashlib.sha256(np.ascontiguousarray(x).data)
+    digest.update(np.ascontiguousarray(gram).data)
+    digest.update(np.ascontiguousarray(known).data)
+    rng = np.random.default_rng(int.from_bytes(digest.digest(), "little"))
+    probes = rng.integers(2**19, 2**20, size=(_SUMMARY_PROBES, p)).astype(np.float64)
+    plan: list[tuple[int, int, int, Any]] = []
+    for lo, hi, done in _storkey_schedule(p):
+        coefficients: Any
+        if done == lo:  # one row per pattern, interleaved as the buffer rows [xi, h]
+            coefficients = [
+                _interleave(*_storkey_coefficients(gram, known[lo:mu, mu : mu + 1], mu, mu + 1, lo, n))[0]
+                for mu in range(lo, hi)
+            ]
+        else:
+            coefficients = _interleave(*_storkey_coefficients(gram, known[done:lo, lo:hi], lo, hi, done, n))
+        plan.append((lo, hi, done, coefficients))
+    width = min(n, max(1, _SUMMARY_COLUMNS // p))
+    buffer = np.empty((2 * p, width))  # rows xi_0, h_0, xi_1, h_1, ...
+    out = np.empty((p // 2 + 1, width))
+    met = np.empty((p, n))
+    diag = np.zeros(n)
+    found = np.zeros((2 * p, _SUMMARY_PROBES))  # [X; H] interleaved times X^T r
+    squares = np.zeros(p)
+    # A summary of huge made-up values may overflow; the check then refuses it.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, n, width):
+            cols = slice(start, start + width)
+            z = buffer[:, : min(width, n - start)]
+            xs, hs = z[0::2], z[1::2]
+            np.copyto(xs, x[:, cols])
+            hs[...] = 0.0
+            d, t = diag[cols], out[0, : z.shape[1]]
+            for lo, hi, done, coefficients in plan:
+                if done != lo:
+                    part = out[: hi - lo, : z.shape[1]]
+                    np.matmul(coefficients, z[2 * done : 2 * lo], out=part)
+                    hs[lo:hi] += part
+                    continue
+                for j, row in enumerate(coefficients):
+                    h, xi = hs[lo + j], xs[lo + j]
+                    if j:
+                        h += row @ z[2 * lo : 2 * (lo + j)]
+                    np.multiply(d, xi, out=t)
+                    h -= t
+                    np.multiply(xi, h, out=t)
+                    t *= -2.0 / n
+                    d *= growth
+                    d += t
+                    d += 1.0 / n
+            met[:, cols] = hs
+            found += z @ (probes @ xs).T
+            squares += np.einsum("ij,ij->i", hs, hs)
+        bound = 1e-9 * np.sqrt(n * squares)[:, np.newaxis] * probes.sum(axis=1)
+        holds = (
+            np.array_equal(found[0::2], gram @ probes.T)
+            and bool(np.all(np.isfinite(bound)))
+            and bool(np.all(np.abs(found[1::2] - known @ probes.T) <= bound))
+        )
+    if not holds:
+        return None
+    weights = growth ** np.arange(p - 1, -1, -1, dtype=np.float64) / n
+    return StorkeyNetwork(x, met, weights, diag, threshold)
+
+
+def _interleave(first: NDArray[np.float64], second: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Columns of ``first`` and ``second`` alternating: ``[f0, s0, f1, s1, ...]``."""
+    both = np.empty((first.shape[0], 2 * first.shape[1]))
+    both[:, 0::2] = first
+    both[:, 1::2] = second
+    return both
 
 
 def _storkey_dense(

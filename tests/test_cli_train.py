@@ -91,3 +91,35 @@ def test_train_many_small_patterns_samples_the_overlap_summary(tmp_path: Path) -
     (summary,) = json_lines(result.stdout)
     assert summary["patterns"] == 2500 and summary["overlaps_sampled"] == 2000
     assert 0 < summary["max_overlap"] <= 1
+
+
+def test_large_storkey_model_recalls_the_same_with_its_summary(tmp_path: Path) -> None:
+    # 64 random patterns of 182 x 182: large enough to keep a summary (P^2 N >= 2**27).
+    rng = np.random.default_rng(4)
+    images = np.where(rng.random((65, 182, 182)) < 0.5, 255, 0).astype(np.uint8)
+    np.save(tmp_path / "stack.npy", images[:64])
+    np.save(tmp_path / "more.npy", images[64:])
+    model_path = tmp_path / "w.npz"
+    assert invoke("train", tmp_path / "stack.npy", "--rule", "storkey", "-o", model_path, "-q").exit_code == 0
+    result = invoke("train", tmp_path / "more.npy", "--append", model_path, "-q")
+    assert result.exit_code == 0, result.output
+    model = load_model(model_path)
+    assert model.n_patterns == 65 and model.storkey_summary is not None  # made anew for 65
+    with np.load(model_path, allow_pickle=False) as archive:
+        plain = {key: archive[key] for key in archive.files if not key.startswith("storkey_")}
+    np.savez(tmp_path / "plain.npz", **plain)
+    cue = images[64].copy()
+    flipped = rng.random(cue.shape) < 0.2
+    cue[flipped] = 255 - cue[flipped]
+    Image.fromarray(cue).save(tmp_path / "cue.png")
+    records = []
+    for name in ("w", "plain"):
+        out = tmp_path / f"{name}.png"
+        result = invoke("recall", tmp_path / f"{name}.npz", tmp_path / "cue.png", "-o", out, "--json", "-q")
+        assert result.exit_code == 0, result.output
+        (record,) = json_lines(result.stdout)
+        records.append({key: value for key, value in record.items() if key != "output"})
+    assert records[0] == records[1] and records[0]["nearest"] == "more-0" and records[0]["exact"]
+    assert (tmp_path / "w.png").read_bytes() == (tmp_path / "plain.png").read_bytes()
+    with Image.open(tmp_path / "w.png") as recalled:
+        np.testing.assert_array_equal(np.asarray(recalled.convert("L")), images[64])

@@ -123,6 +123,78 @@ def test_storkey_same_input_same_network() -> None:
     assert_array_equal(rules.storkey(x).weights(), rules.storkey(x.copy()).weights())
 
 
+@pytest.mark.parametrize("narrow", [False, True])
+@pytest.mark.parametrize(("p", "n"), [(1, 12), (2, 12), (8, 30), (37, 50), (40, 64)])
+def test_storkey_from_its_summary_matches_literal_rule(
+    p: int, n: int, narrow: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if narrow:  # column blocks of 7: several, the last one partial
+        monkeypatch.setattr(rules, "_SUMMARY_COLUMNS", 7 * p)
+    x = random_patterns(p, n, SEED + n)
+    summary = rules.storkey_summary(rules.storkey(x))
+    assert rules._storkey_from_summary(x, summary, 0.0) is not None  # the summary held
+    net = rules.storkey(x, summary=summary, threshold=0.5)
+    expected = storkey_reference(x)
+    assert_allclose(net.weights(), expected, rtol=1e-10, atol=1e-12)
+    states = random_patterns(6, n, SEED + 1)
+    assert_allclose(net.fields(states), states @ expected.T - 0.5, rtol=1e-10, atol=1e-12)
+
+
+def test_storkey_summary_is_the_gram_matrix_and_the_met_overlaps() -> None:
+    x = random_patterns(9, 40)
+    net = rules.storkey(x)
+    summary = rules.storkey_summary(net)
+    xf = x.astype(np.float64)
+    assert_array_equal(summary.gram, xf @ xf.T)
+    assert_allclose(summary.met_overlaps, net.met @ xf.T, rtol=1e-12, atol=1e-12)
+    assert not net.met.flags.writeable and not net.patterns.flags.writeable
+    assert_array_equal(net.patterns, x)
+
+
+def test_storkey_summary_over_many_column_blocks_equals_the_build_without_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(rules, "_SUMMARY_COLUMNS", 100 * 45)  # blocks of 100 columns, the last of 37
+    x = random_patterns(45, 737, SEED + 3)
+    plain = rules.storkey(x)
+    net = rules.storkey(x, summary=rules.storkey_summary(plain))
+    assert_allclose(net.met, plain.met, rtol=0, atol=1e-12 * np.abs(plain.met).max())
+    states = random_patterns(5, 737, SEED + 4)
+    assert_allclose(net.fields(states), plain.fields(states), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("damage", ["gram", "overlap", "unused overlap", "pattern", "huge"])
+def test_storkey_summary_that_does_not_hold_is_ignored(damage: str) -> None:
+    x = random_patterns(12, 300, SEED + 7)
+    good = rules.storkey_summary(rules.storkey(x))
+    gram, met = good.gram.copy(), good.met_overlaps.copy()
+    if damage == "gram":
+        gram[2, 7] += 2
+        gram[7, 2] += 2
+    elif damage == "overlap":  # used by the build: a later field changes
+        met[3, 9] += 1e-5 * np.abs(met[3]).max()
+    elif damage == "unused overlap":  # below the diagonal, seen by the check alone
+        met[11, 0] += 1e-5 * np.abs(met[11]).max()
+    elif damage == "huge":  # overflows on the way, without a warning
+        met[3, 9] = gram[1, 4] = 1e308
+    else:  # the summary of other patterns
+        x = x.copy()
+        x[5, 17] *= -1
+    bad = rules.StorkeySummary(gram, met)
+    assert rules._storkey_from_summary(x, bad, 0.0) is None
+    plain = rules.storkey(x)
+    assert_array_equal(rules.storkey(x, summary=bad).met, plain.met)  # built as without a summary
+
+
+def test_storkey_summary_must_hold_two_finite_p_by_p_matrices() -> None:
+    x = random_patterns(3, 8)
+    square = np.zeros((3, 3))
+    with pytest.raises(InvalidParameterError, match=r"^summary gram must have shape \(3, 3\), got \(2, 2\)$"):
+        rules.storkey(x, summary=rules.StorkeySummary(np.zeros((2, 2)), square))
+    with pytest.raises(InvalidParameterError, match="^summary met_overlaps contains NaN or infinite values$"):
+        rules.storkey(x, summary=rules.StorkeySummary(square, np.full((3, 3), np.inf)))
+
+
 # --------------------------------------------------------------------------- pseudo-inverse
 
 

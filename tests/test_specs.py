@@ -99,7 +99,7 @@ def test_version_2_files_hold_only_the_rules_parameters(
     with np.load(path, allow_pickle=False) as archive:
         keys = set(archive.files)
         # A stretching model (every one before --fit) is still written as version 2.
-        assert int(archive["format_version"]) == 2 and FORMAT_VERSION == 4
+        assert int(archive["format_version"]) == 2 and FORMAT_VERSION == 5
     assert keys - {"format_version", "rule", "patterns", "names", "shape", "binarize", "channels"} == set(
         parameter_names(rule)
     )
