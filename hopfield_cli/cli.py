@@ -2089,6 +2089,8 @@ def _print_inspect(info: dict[str, Any]) -> None:
             f"largest |m| {info['max_overlap']:.3f} ({middle_ellipsis(a, _NAME_WIDTH)}, "
             f"{middle_ellipsis(b, _NAME_WIDTH)}), mean |m| {info['mean_overlap']:.3f}{sampled}",
         )
+    if info.get("storkey_summary"):
+        summary.add_row("file keeps", "Storkey summary (two P x P matrices): faster rebuild")
     console.print(summary)
     pairs = info["closest_pairs"]
     if pairs:

@@ -288,8 +288,9 @@ class Model:
             JSON-ready: ``rule``, ``params`` (the rule's own), sizes, names,
             ``binarize``, ``load``; for binary rules the finite ``theory``
             lines and pairwise overlaps (largest pair, mean, the full matrix
-            up to :data:`MAX_MATRIX_PATTERNS` patterns); for grey memories the
-            closest pair and RMS distances instead.
+            up to :data:`MAX_MATRIX_PATTERNS` patterns) and whether it keeps a
+            ``storkey_summary``; for grey memories the closest pair and RMS
+            distances instead.
         """
         facts: dict[str, Any] = {"rule": self.rule, "params": self.params(), "shape": list(self.shape)}
         if self.is_continuous:
@@ -342,6 +343,7 @@ class Model:
             "mean_overlap": pairs.mean_overlap if several else None,
             "overlaps_sampled": pairs.sampled,
             "overlaps": None if overlaps is None else overlaps.round(6).tolist(),
+            "storkey_summary": self.storkey_summary is not None,
         }
 
     def append(self, patterns: Any, names: Sequence[str]) -> Model:

@@ -108,6 +108,10 @@ def test_large_storkey_model_recalls_the_same_with_its_summary(tmp_path: Path) -
     with np.load(model_path, allow_pickle=False) as archive:
         plain = {key: archive[key] for key in archive.files if not key.startswith("storkey_")}
     np.savez(tmp_path / "plain.npz", **plain)
+    for name, kept in (("w", True), ("plain", False)):
+        result = invoke("inspect", tmp_path / f"{name}.npz", "--json")
+        assert result.exit_code == 0, result.output
+        assert json_lines(result.stdout)[0]["storkey_summary"] is kept
     cue = images[64].copy()
     flipped = rng.random(cue.shape) < 0.2
     cue[flipped] = 255 - cue[flipped]

@@ -163,6 +163,36 @@ def test_storkey_summary_over_many_column_blocks_equals_the_build_without_it(
     assert_allclose(net.fields(states), plain.fields(states), rtol=1e-12, atol=1e-12)
 
 
+def test_storkey_build_from_a_summary_in_two_threads_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "_SUMMARY_COLUMNS", 64 * 20)  # 9 blocks of 64 columns, the last of 1
+    x = random_patterns(20, 513, SEED + 8)
+    summary = rules.storkey_summary(rules.storkey(x))
+    nets = []
+    for workers in (1, 2):
+        monkeypatch.setattr(rules, "_summary_workers", lambda workers=workers: workers)
+        nets.append(rules._storkey_from_summary(x, summary, 0.0))
+    one, two = nets
+    assert one is not None and two is not None
+    assert_array_equal(two.met, one.met)  # disjoint column blocks, the same arithmetic
+    states = random_patterns(3, 513, SEED + 9)
+    assert_array_equal(two.fields(states), one.fields(states))
+
+
+@pytest.mark.parametrize(
+    ("environment", "workers"),
+    [({"OPENBLAS_NUM_THREADS": "1"}, 2), ({"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "4"}, 1), ({}, 1)],
+)
+def test_storkey_summary_build_uses_a_second_thread_only_beside_single_threaded_blas(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], workers: int
+) -> None:
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(rules.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert rules._summary_workers() == workers
+
+
 @pytest.mark.parametrize("damage", ["gram", "overlap", "unused overlap", "pattern", "huge"])
 def test_storkey_summary_that_does_not_hold_is_ignored(damage: str) -> None:
     x = random_patterns(12, 300, SEED + 7)
