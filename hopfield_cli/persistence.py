@@ -178,7 +178,7 @@ def _check_sizes(file: Path, headers: dict[str, ArrayHeader], neurons: list[int]
         # Checked before reading: the summary is P x P, allowed only where it stays small.
         if not keeps_storkey_summary(rows, columns):
             raise ModelFileError(
-                f"{file}: key {key!r}: a model of {rows} x {columns} patterns keeps no summary"
+                f"{file}: key {key!r}: a model of {rows} patterns of {columns} neurons keeps no summary"
             )
         if headers[key].shape != (rows, rows):
             raise ModelFileError(
@@ -295,7 +295,7 @@ def load_model(path: str | os.PathLike[str]) -> Model:
             f"{file}: unexpected keys for a version {version} {data['rule']} model: {', '.join(kept)}"
         )
     if len(kept) == 1:
-        raise ModelFileError(f"{file}: missing keys: {', '.join(set(_SUMMARY_KEYS) - set(kept))}")
+        raise ModelFileError(f"{file}: missing keys: {', '.join(sorted(set(_SUMMARY_KEYS) - set(kept)))}")
     fields: dict[str, Any] = {
         "patterns": patterns if continuous else patterns.astype(np.int8),
         "names": tuple(data["names"].tolist()),

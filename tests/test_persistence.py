@@ -229,7 +229,7 @@ def test_a_summary_that_does_not_hold_is_ignored(tmp_path: Path) -> None:
         ({"storkey_met_overlaps": np.full((64, 64), np.nan)}, "'storkey_met_overlaps' contains NaN"),
         (
             {"patterns": np.ones((64, 128 * 128), np.int8), "shape": np.asarray([128, 128])},
-            r"'storkey_gram': a model of 64 x 16384 patterns keeps no summary",
+            r"'storkey_gram': a model of 64 patterns of 16384 neurons keeps no summary",
         ),
     ],
 )
