@@ -2090,7 +2090,7 @@ def _print_inspect(info: dict[str, Any]) -> None:
             f"{middle_ellipsis(b, _NAME_WIDTH)}), mean |m| {info['mean_overlap']:.3f}{sampled}",
         )
     if info.get("storkey_summary"):
-        summary.add_row("file keeps", "Storkey summary (two P x P matrices): faster rebuild")
+        summary.add_row("file keeps", "Storkey summary (two P x P matrices, checked before use)")
     console.print(summary)
     pairs = info["closest_pairs"]
     if pairs:

@@ -184,6 +184,9 @@ def _check_sizes(file: Path, headers: dict[str, ArrayHeader], neurons: list[int]
             raise ModelFileError(
                 f"{file}: key {key!r} has shape {headers[key].shape}, expected ({rows}, {rows})"
             )
+        if key == "storkey_met_overlaps" and headers[key].dtype.itemsize != 8:
+            # What save_model writes; a wider float could hold values float64 cannot.
+            raise ModelFileError(f"{file}: key {key!r} has dtype {headers[key].dtype}, expected float64")
     if "names" in headers and headers["names"].shape[0] != rows:
         raise ModelFileError(f"{file}: got {headers['names'].shape[0]} names for {rows} patterns")
 

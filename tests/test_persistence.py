@@ -228,6 +228,10 @@ def test_a_summary_that_does_not_hold_is_ignored(tmp_path: Path) -> None:
         ({"storkey_gram": np.zeros((64, 64))}, "'storkey_gram' has dtype float64, expected kind 'i'"),
         ({"storkey_met_overlaps": np.full((64, 64), np.nan)}, "'storkey_met_overlaps' contains NaN"),
         (
+            {"storkey_met_overlaps": np.zeros((64, 64), np.float32)},
+            "'storkey_met_overlaps' has dtype float32, expected",
+        ),
+        (
             {"patterns": np.ones((64, 128 * 128), np.int8), "shape": np.asarray([128, 128])},
             r"'storkey_gram': a model of 64 patterns of 16384 neurons keeps no summary",
         ),
