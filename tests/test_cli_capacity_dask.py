@@ -25,6 +25,11 @@ from distributed.diagnostics.plugin import SchedulerPlugin
 from hopfield_cli.capacity import capacity_sweep
 
 SEED = 13
+# Trials of about half a second each, so that a worker killed mid-sweep dies while one runs.
+SLOW_SWEEP = [
+    "capacity", "--neurons", "256", "--rule", "storkey", "--update", "async", "--loads", "20,40,60,80",
+    "--trials", "4", "--seed", str(SEED), "--json", "-q",
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -126,16 +131,11 @@ def test_library_sweep_takes_a_dask_executor(client: Client) -> None:
 def test_losing_a_worker_mid_sweep_changes_nothing_but_the_time(
     cluster: LocalCluster, client: Client
 ) -> None:
-    # Trials of about half a second each, so that the kill lands while one runs.
-    args = [
-        "capacity", "--neurons", "256", "--rule", "storkey", "--update", "async", "--loads", "20,40,60,80",
-        "--trials", "4", "--seed", str(SEED), "--json", "-q",
-    ]  # fmt: skip
     plugin = _Processing()
     cluster.scheduler.add_plugin(plugin, name="count-processing")
     pids = client.run(os.getpid)
     victim = sorted(pids)[0]
-    command = [sys.executable, "-m", "hopfield_cli", *args, "--scheduler", cluster.scheduler_address]
+    command = [sys.executable, "-m", "hopfield_cli", *SLOW_SWEEP, "--scheduler", cluster.scheduler_address]
     try:
         with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as sweep:
             deadline = time.monotonic() + 60
@@ -151,7 +151,7 @@ def test_losing_a_worker_mid_sweep_changes_nothing_but_the_time(
     assert stderr == ""
     assert pids[victim] not in client.run(os.getpid).values()  # killed, not just idle
     assert max(plugin.starts.values()) >= 2, plugin.starts  # the lost worker's trial ran again elsewhere
-    assert stdout == invoke(*args, "--jobs", "1").stdout
+    assert stdout == invoke(*SLOW_SWEEP, "--jobs", "1").stdout
 
 
 def test_unreachable_scheduler_is_one_error_line_within_seconds() -> None:
@@ -372,14 +372,9 @@ def test_sweep_through_dask_scheduler_and_worker_processes_equals_the_local_run(
 def test_killing_a_worker_process_mid_sweep_changes_nothing_but_the_time(
     command_line_cluster: _CommandLineCluster, cli_client: Client
 ) -> None:
-    # Trials of about half a second each, so that the kill lands while one runs.
-    args = [
-        "capacity", "--neurons", "256", "--rule", "storkey", "--update", "async", "--loads", "20,40,60,80",
-        "--trials", "4", "--seed", str(SEED), "--json", "-q",
-    ]  # fmt: skip
     by_pid = {process.pid: process for process in command_line_cluster.processes}
     log = _TrialLog(cli_client)
-    command = _hopfield(*args, "--scheduler", command_line_cluster.address)
+    command = _hopfield(*SLOW_SWEEP, "--scheduler", command_line_cluster.address)
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as sweep:
         try:
             deadline = time.monotonic() + 120
@@ -401,7 +396,7 @@ def test_killing_a_worker_process_mid_sweep_changes_nothing_but_the_time(
     assert stderr == b""
     ran = log.counts()
     assert ran["memory"] == 4 and ran["processing"] >= 5, ran  # the lost trial ran again elsewhere
-    assert stdout.decode() == invoke(*args, "--jobs", "1").stdout
+    assert stdout.decode() == invoke(*SLOW_SWEEP, "--jobs", "1").stdout
 
 
 @pytest.mark.parametrize(

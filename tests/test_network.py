@@ -7,7 +7,7 @@ import pytest
 from conftest import make_random_patterns
 from numpy.testing import assert_allclose
 
-from hopfield_cli.dynamics import recall
+from hopfield_cli.dynamics import RecallResult, recall
 from hopfield_cli.errors import InvalidParameterError
 from hopfield_cli.network import DenseNetwork, MatrixNetwork, QuadraticNetwork, StorkeyNetwork
 from hopfield_cli.rules import hebbian, storkey
@@ -17,6 +17,14 @@ SEED = 20261123
 
 def random_patterns(p: int, n: int, seed: int = SEED) -> np.ndarray:
     return make_random_patterns(p, n, seed)  # the one maker (conftest), with this module's seed
+
+
+def assert_same_recalls(ours: list[RecallResult], theirs: list[RecallResult], tolerance: float) -> None:
+    """Same states and iteration counts, energies to ``tolerance`` (relative and absolute)."""
+    for a, b in zip(ours, theirs, strict=True):
+        assert np.array_equal(a.state, b.state)
+        assert a.iterations == b.iterations
+        assert_allclose(a.energies, b.energies, rtol=tolerance, atol=tolerance)
 
 
 def dense_hebbian(x: np.ndarray) -> np.ndarray:
@@ -127,10 +135,7 @@ def test_matrix_network_recalls_as_its_low_rank_form(update: str) -> None:
     assert_allclose(matrix.energy(states), low_rank.energy(states), rtol=1e-12, atol=1e-12)
     ours = recall(matrix, states, update=update, rng=SEED)
     theirs = recall(low_rank, states, update=update, rng=SEED)
-    for a, b in zip(ours, theirs, strict=True):
-        assert np.array_equal(a.state, b.state)
-        assert a.iterations == b.iterations
-        assert_allclose(a.energies, b.energies, rtol=1e-12, atol=1e-12)
+    assert_same_recalls(ours, theirs, tolerance=1e-12)
 
 
 def test_matrix_network_rejects_a_non_square_matrix() -> None:
@@ -190,10 +195,7 @@ def test_storkey_network_recalls_as_its_float64_form(update: str) -> None:
     cues[:3, :12] *= -1
     ours = recall(net, cues, update=update, rng=SEED)
     theirs = recall(reference, cues, update=update, rng=SEED)
-    for a, b in zip(ours, theirs, strict=True):
-        assert np.array_equal(a.state, b.state)
-        assert a.iterations == b.iterations
-        assert_allclose(a.energies, b.energies, rtol=1e-10, atol=1e-10)
+    assert_same_recalls(ours, theirs, tolerance=1e-10)
 
 
 def test_storkey_network_rejects_mismatched_parts() -> None:
